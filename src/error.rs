@@ -1,0 +1,172 @@
+//! The crate's error: one line for the user, built from the innermost cause outwards
+//! ("create container x: mount /proc on /proc: Operation not permitted").
+//!
+//! Errors carry context as text because all that reaches the user, the engine (docker and podman show
+//! the last `"level":"error"` log line) and the tests is that one line. Keep the words containerd
+//! matches: "does not exist", "container not running", "no such process".
+use alloc::string::String;
+use core::fmt::{self, Display, Write};
+use rustix::io::Errno;
+
+pub struct Error {
+    msg: String,
+    errno: Option<Errno>,
+}
+
+pub type Result<T> = core::result::Result<T, Error>;
+
+impl Error {
+    /// An error with a message and no underlying errno.
+    pub fn msg(m: impl Display) -> Self {
+        let mut msg = String::new();
+        let _ = write!(msg, "{m}");
+        Self { msg, errno: None }
+    }
+
+    /// A failed syscall: "`what`: strerror(errno)".
+    pub fn sys(what: impl Display, errno: Errno) -> Self {
+        let mut msg = String::new();
+        let _ = write!(msg, "{what}: {}", strerror(errno));
+        Self { msg, errno: Some(errno) }
+    }
+
+    /// Prefixes the message with `what: `.
+    pub fn context(mut self, what: impl Display) -> Self {
+        let mut msg = String::new();
+        let _ = write!(msg, "{what}: {}", self.msg);
+        self.msg = msg;
+        self
+    }
+
+    /// The errno at the root of this error, if it came from a syscall.
+    pub fn errno(&self) -> Option<Errno> {
+        self.errno
+    }
+
+    pub fn message(&self) -> &str {
+        &self.msg
+    }
+}
+
+impl Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl From<Errno> for Error {
+    fn from(e: Errno) -> Self {
+        Self { msg: String::from(strerror(e)), errno: Some(e) }
+    }
+}
+
+/// Adds context to a failing result: `.context("open /proc")?`.
+pub trait Context<T> {
+    fn context(self, what: impl Display) -> Result<T>;
+    fn with_context<D: Display>(self, what: impl FnOnce() -> D) -> Result<T>;
+}
+
+impl<T> Context<T> for core::result::Result<T, Errno> {
+    fn context(self, what: impl Display) -> Result<T> {
+        self.map_err(|e| Error::sys(what, e))
+    }
+    fn with_context<D: Display>(self, what: impl FnOnce() -> D) -> Result<T> {
+        self.map_err(|e| Error::sys(what(), e))
+    }
+}
+
+impl<T> Context<T> for Result<T> {
+    fn context(self, what: impl Display) -> Result<T> {
+        self.map_err(|e| e.context(what))
+    }
+    fn with_context<D: Display>(self, what: impl FnOnce() -> D) -> Result<T> {
+        self.map_err(|e| e.context(what()))
+    }
+}
+
+/// `return Err(Error::msg(format_args!(...)))` in one word.
+#[macro_export]
+macro_rules! bail {
+    ($($arg:tt)*) => { return Err($crate::error::Error::msg(format_args!($($arg)*))) };
+}
+
+/// The C library's message for an errno (glibc wording, so output matches runc and crun).
+pub fn strerror(e: Errno) -> &'static str {
+    match e.raw_os_error() {
+        1 => "Operation not permitted",
+        2 => "No such file or directory",
+        3 => "No such process",
+        4 => "Interrupted system call",
+        5 => "Input/output error",
+        6 => "No such device or address",
+        7 => "Argument list too long",
+        8 => "Exec format error",
+        9 => "Bad file descriptor",
+        10 => "No child processes",
+        11 => "Resource temporarily unavailable",
+        12 => "Cannot allocate memory",
+        13 => "Permission denied",
+        14 => "Bad address",
+        15 => "Block device required",
+        16 => "Device or resource busy",
+        17 => "File exists",
+        18 => "Invalid cross-device link",
+        19 => "No such device",
+        20 => "Not a directory",
+        21 => "Is a directory",
+        22 => "Invalid argument",
+        23 => "Too many open files in system",
+        24 => "Too many open files",
+        25 => "Inappropriate ioctl for device",
+        26 => "Text file busy",
+        27 => "File too large",
+        28 => "No space left on device",
+        29 => "Illegal seek",
+        30 => "Read-only file system",
+        31 => "Too many links",
+        32 => "Broken pipe",
+        33 => "Numerical argument out of domain",
+        34 => "Numerical result out of range",
+        35 => "Resource deadlock avoided",
+        36 => "File name too long",
+        37 => "No locks available",
+        38 => "Function not implemented",
+        39 => "Directory not empty",
+        40 => "Too many levels of symbolic links",
+        61 => "No data available",
+        62 => "Timer expired",
+        75 => "Value too large for defined data type",
+        84 => "Invalid or incomplete multibyte or wide character",
+        88 => "Socket operation on non-socket",
+        95 => "Operation not supported",
+        98 => "Address already in use",
+        104 => "Connection reset by peer",
+        110 => "Connection timed out",
+        111 => "Connection refused",
+        113 => "No route to host",
+        116 => "Stale file handle",
+        122 => "Disk quota exceeded",
+        125 => "Operation canceled",
+        _ => "Unknown error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn context_chains_outwards() {
+        let r: core::result::Result<(), Errno> = Err(Errno::NOENT);
+        let e = r.context("open /x").context("create container c1").unwrap_err();
+        assert_eq!(e.to_string(), "create container c1: open /x: No such file or directory");
+        assert_eq!(e.errno(), Some(Errno::NOENT));
+    }
+}

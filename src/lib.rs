@@ -1,0 +1,10 @@
+//! rsrun: an OCI container runtime. The binary (`src/main.rs`) is only an entry point; everything
+//! here is `no_std` + `alloc` so it runs without libc, and builds with std for unit tests.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+pub mod cli;
+pub mod error;
+pub mod log;
+pub mod rt;

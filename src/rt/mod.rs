@@ -1,0 +1,110 @@
+//! What libc would otherwise provide to the rest of the crate: the allocator, the environment,
+//! and a panic report that needs no allocation.
+pub mod alloc;
+
+use core::ffi::{CStr, c_char};
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+static ENVIRON: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Records the process's initial `envp` (NULL-terminated array of NUL-terminated strings).
+///
+/// # Safety
+/// `envp` must point to a NULL-terminated array of NUL-terminated strings that live for the whole
+/// process (the kernel's initial stack does).
+pub unsafe fn set_environ(envp: *const *const c_char) {
+    ENVIRON.store(envp as *mut _, Ordering::Relaxed);
+}
+
+/// The process environment as `NAME=value` byte strings.
+pub fn environ() -> impl Iterator<Item = &'static [u8]> {
+    let envp = ENVIRON.load(Ordering::Relaxed) as *const *const c_char;
+    let mut i = 0;
+    core::iter::from_fn(move || {
+        if envp.is_null() {
+            return None;
+        }
+        // SAFETY: set_environ's contract: a NULL-terminated array of 'static C strings.
+        let p = unsafe { *envp.add(i) };
+        if p.is_null() {
+            return None;
+        }
+        i += 1;
+        // SAFETY: p is a NUL-terminated string living for the whole process.
+        Some(unsafe { CStr::from_ptr(p) }.to_bytes())
+    })
+}
+
+/// The value of environment variable `name`, if set.
+pub fn getenv(name: &[u8]) -> Option<&'static [u8]> {
+    environ().find_map(|kv| kv.strip_prefix(name).and_then(|rest| rest.strip_prefix(b"=")))
+}
+
+/// Writes a one-line report of a panic to stderr without allocating: a panic may come from the
+/// allocator itself.
+pub fn report_panic(info: &core::panic::PanicInfo) {
+    let mut line = FixedBuf::<512>::new();
+    let _ = core::fmt::write(&mut line, format_args!("rsrun: internal error: {}", info.message()));
+    if let Some(loc) = info.location() {
+        let _ = core::fmt::write(&mut line, format_args!(" ({}:{})", loc.file(), loc.line()));
+    }
+    let _ = core::fmt::Write::write_str(&mut line, "\n");
+    let _ = write_all(stderr(), line.as_bytes());
+    crate::log::panic_to_log(line.as_bytes());
+}
+
+/// Standard output. If fd 1 is closed, writes fail with EBADF, which callers treat like any write error.
+pub fn stdout() -> rustix::fd::BorrowedFd<'static> {
+    // SAFETY: fd 1 is never closed by rsrun; a borrowed fd number that is not open only makes
+    // syscalls fail with EBADF.
+    unsafe { rustix::fd::BorrowedFd::borrow_raw(1) }
+}
+
+/// Standard error (see `stdout`).
+pub fn stderr() -> rustix::fd::BorrowedFd<'static> {
+    // SAFETY: as for stdout, with fd 2.
+    unsafe { rustix::fd::BorrowedFd::borrow_raw(2) }
+}
+
+/// Writes all of `buf`, retrying on short writes and EINTR.
+pub fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut buf: &[u8]) -> Result<(), rustix::io::Errno> {
+    while !buf.is_empty() {
+        match rustix::io::write(fd, buf) {
+            Ok(0) => return Err(rustix::io::Errno::IO),
+            Ok(n) => buf = &buf[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A fixed-capacity `fmt::Write` sink; output beyond its capacity is dropped.
+pub struct FixedBuf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> FixedBuf<N> {
+    pub const fn new() -> Self {
+        Self { buf: [0; N], len: 0 }
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl<const N: usize> Default for FixedBuf<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> core::fmt::Write for FixedBuf<N> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let n = s.len().min(N - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
