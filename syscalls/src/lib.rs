@@ -10,3 +10,5 @@ pub mod process;
 
 pub use rustix::io::Errno;
 pub type Result<T> = core::result::Result<T, Errno>;
+pub mod bpf;
+pub mod seccomp;
