@@ -6,5 +6,6 @@ extern crate alloc;
 
 pub mod cli;
 pub mod error;
+pub mod json;
 pub mod log;
 pub mod rt;

@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn strlen_counts_to_nul() {
-        assert_eq!(unsafe { strlen(b"\0".as_ptr()) }, 0);
+        assert_eq!(unsafe { strlen(c"".as_ptr().cast()) }, 0);
         assert_eq!(unsafe { strlen(b"rsrun\0x".as_ptr()) }, 5);
     }
 }
