@@ -9,3 +9,4 @@ pub mod error;
 pub mod json;
 pub mod log;
 pub mod rt;
+pub mod spec;
