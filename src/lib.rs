@@ -6,6 +6,7 @@ extern crate alloc;
 
 pub mod cli;
 pub mod error;
+pub mod init;
 pub mod json;
 pub mod log;
 pub mod rt;

@@ -1,0 +1,1 @@
+//! The container process: credentials, capabilities, limits, environment and the final execve.

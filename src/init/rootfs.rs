@@ -1,0 +1,1 @@
+//! The container's filesystem view: mounts, /dev, pivot_root, masked and readonly paths.
