@@ -39,6 +39,7 @@ extern "C" fn entry(sp: *const usize) -> ! {
         let argc = *sp;
         let argv = sp.add(1) as *const *const core::ffi::c_char;
         rsrun::rt::set_environ(argv.add(argc + 1));
+        rsrun::rt::set_args(argv, argc);
         (0..argc).map(|i| CStr::from_ptr(*argv.add(i)).to_bytes()).collect()
     };
     let status = rsrun::cli::main(&args);

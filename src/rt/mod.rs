@@ -7,6 +7,39 @@ use core::ffi::{CStr, c_char};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 static ENVIRON: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
+static ARGV: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
+static ARGC: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Records the process's initial argv (argc pointers followed by NULL).
+///
+/// # Safety
+/// `argv` must point to `argc` pointers to NUL-terminated strings followed by a NULL pointer, all
+/// living for the whole process (the kernel's initial stack does).
+pub unsafe fn set_args(argv: *const *const c_char, argc: usize) {
+    ARGV.store(argv as *mut _, Ordering::Relaxed);
+    ARGC.store(argc, Ordering::Relaxed);
+}
+
+/// The initial argv as execve takes it: argc pointers and the terminating NULL.
+pub fn raw_argv() -> &'static [*const c_char] {
+    let p = ARGV.load(Ordering::Relaxed) as *const *const c_char;
+    if p.is_null() {
+        return &[];
+    }
+    // SAFETY: set_args's contract: argc + 1 valid pointers that live for the whole process.
+    unsafe { core::slice::from_raw_parts(p, ARGC.load(Ordering::Relaxed) + 1) }
+}
+
+/// The initial envp as execve takes it, NULL included.
+pub fn raw_envp() -> &'static [*const c_char] {
+    let p = ENVIRON.load(Ordering::Relaxed) as *const *const c_char;
+    if p.is_null() {
+        return &[];
+    }
+    let n = environ().count();
+    // SAFETY: set_environ's contract: a NULL-terminated array living for the whole process.
+    unsafe { core::slice::from_raw_parts(p, n + 1) }
+}
 
 /// Records the process's initial `envp` (NULL-terminated array of NUL-terminated strings).
 ///
