@@ -4,6 +4,7 @@
 
 extern crate alloc;
 
+pub mod bpf;
 pub mod cli;
 pub mod error;
 pub mod init;
