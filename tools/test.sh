@@ -26,6 +26,9 @@ THREADS=${RUST_TEST_THREADS:-4}
 export RSRUN_TEST_DIR=${RSRUN_TEST_DIR:-/tmp/rsrun-tests/run-$$}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
+# A failed run keeps what its tests left in RSRUN_TEST_DIR for inspection; an empty one goes.
+trap 'rmdir "$RSRUN_TEST_DIR" 2>/dev/null || true' EXIT
+
 step() { printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
 

@@ -91,6 +91,9 @@ impl Needles {
 /// - no process left: none whose command line contains the id, whose cwd, root or exe is in the
 ///   bundle or runtime root, whose /proc/PID/cgroup names the id, or (for processes in other mount
 ///   namespaces) whose mount table still holds the bundle's rootfs.
+///
+/// The bundle and the runtime root count as the container's: give each container its own bundle
+/// when a test checks one container's leftovers while another one still runs.
 pub struct LeakCheck {
     state_dir: PathBuf,
     root: PathBuf,
