@@ -1,0 +1,59 @@
+//! Harness for integration tests that run real containers (as root) under rsrun, crun and runc.
+//!
+//! Use it from any `tests/*.rs` of the rsrun package with `mod common;`. It needs no crates: std only,
+//! plus `jq` (config edits, JSON queries) and `tools/mkbundle.sh` (busybox bundles).
+//!
+//! ```ignore
+//! mod common;
+//! use common::*;
+//!
+//! #[test]
+//! fn echo_hi() {
+//!     let bundle = Bundle::new();              // declare before the runtime: dropped after it
+//!     bundle.sh("echo hi");                    // .process.args = ["sh","-c","echo hi"]
+//!     let rt = Runtime::crun();                // private --root under /tmp/rsrun-tests
+//!     let id = unique_id("echo");
+//!     let leaks = LeakCheck::new(&rt, &bundle, &id);
+//!     let out = rt.run_container(&bundle, &id).assert_ok();
+//!     assert_eq!(out.stdout, "hi\n");
+//!     leaks.assert_clean();
+//! }
+//! ```
+//!
+//! Everything a test creates lives under /tmp/rsrun-tests (RSRUN_TEST_DIR) with a fixed-width unique
+//! suffix, so names never prefix each other and parallel tests never see each other's things. Every
+//! runtime command runs with a timeout (RSRUN_TEST_TIMEOUT seconds, default 60); a runtime that hangs is
+//! killed and the test fails with what it printed.
+//!
+//! Modules: `env` (root, paths, unique names, jq), `cmd` (running commands with timeouts, `Out`),
+//! `bundle` (`Bundle`), `runtime` (`Runtime`, `Running`), `leaks` (`LeakCheck`), `diff`
+//! (`differential`). Everything is re-exported here.
+#![allow(dead_code)]
+
+mod bundle;
+mod cmd;
+mod diff;
+mod env;
+mod leaks;
+mod runtime;
+
+pub use bundle::*;
+pub use cmd::*;
+pub use diff::*;
+pub use env::*;
+pub use leaks::*;
+pub use runtime::*;
+
+/// The few libc calls the harness needs. std links glibc on this target anyway; declaring them avoids
+/// the libc crate (a dev-dependency is not allowed, see HELPERS.md).
+mod sys {
+    unsafe extern "C" {
+        pub fn geteuid() -> u32;
+        pub fn kill(pid: i32, sig: i32) -> i32;
+        pub fn umount2(target: *const std::ffi::c_char, flags: i32) -> i32;
+    }
+    pub const MNT_DETACH: i32 = 2;
+}
+
+pub const SIGKILL: i32 = 9;
+pub const SIGTERM: i32 = 15;
