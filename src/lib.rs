@@ -7,6 +7,8 @@ extern crate alloc;
 pub mod bpf;
 pub mod cli;
 pub mod error;
+pub mod hooks;
+pub mod spawn;
 pub mod init;
 pub mod json;
 pub mod log;

@@ -1,0 +1,102 @@
+//! The socket between `create` (parent) and the container init (child) while the container is set up.
+//!
+//! A SOCK_SEQPACKET socketpair: each message is one datagram, a tag byte plus payload, so no framing.
+//! Child -> parent: `Ready`, `Error(msg)`, `RuntimeHooks` (run prestart/createRuntime now, before
+//! pivot_root), `InitPid(pid)` (a PID namespace joined by path made one more fork; this is the real
+//! init). Parent -> child: `Go(pid)` (uid/gid maps written, cgroups joined; the init's pid as the host
+//! sees it, for hook state), `HooksDone`. When the child dies, the parent reads EOF.
+use crate::error::{Error, Result};
+use alloc::vec::Vec;
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType, recv, send, socketpair};
+
+const READY: u8 = b'R';
+const ERROR: u8 = b'E';
+const RUNTIME_HOOKS: u8 = b'H';
+const INIT_PID: u8 = b'P';
+const GO: u8 = b'G';
+const HOOKS_DONE: u8 = b'D';
+
+/// The largest message: an error line.
+const MAX_MSG: usize = 4096;
+
+pub enum Msg {
+    Ready,
+    Error(Vec<u8>),
+    RuntimeHooks,
+    InitPid(i32),
+    Go(i32),
+    HooksDone,
+    /// The other side closed its end (exited).
+    Closed,
+}
+
+pub struct Channel(OwnedFd);
+
+/// A connected pair: (parent end, child end). Both close on exec.
+pub fn pair() -> Result<(Channel, Channel)> {
+    let (a, b) = socketpair(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None)
+        .map_err(|e| Error::sys("socketpair", e))?;
+    Ok((Channel(a), Channel(b)))
+}
+
+impl Channel {
+    pub fn send(&self, msg: &Msg) -> Result<()> {
+        let mut buf = [0u8; MAX_MSG];
+        let len = match msg {
+            Msg::Ready => tag(&mut buf, READY),
+            Msg::RuntimeHooks => tag(&mut buf, RUNTIME_HOOKS),
+            Msg::HooksDone => tag(&mut buf, HOOKS_DONE),
+            Msg::Closed => return Ok(()),
+            Msg::InitPid(pid) => with_pid(&mut buf, INIT_PID, *pid),
+            Msg::Go(pid) => with_pid(&mut buf, GO, *pid),
+            Msg::Error(text) => {
+                let n = text.len().min(MAX_MSG - 1);
+                buf[0] = ERROR;
+                buf[1..1 + n].copy_from_slice(&text[..n]);
+                1 + n
+            }
+        };
+        loop {
+            match send(&self.0, &buf[..len], SendFlags::NOSIGNAL) {
+                Ok(_) => return Ok(()),
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(Error::sys("send to the other side of container setup", e)),
+            }
+        }
+    }
+
+    pub fn recv(&self) -> Result<Msg> {
+        let mut buf = [0u8; MAX_MSG];
+        let n = loop {
+            match recv(&self.0, &mut buf, RecvFlags::empty()) {
+                Ok((n, _)) => break n,
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(Error::sys("receive from the other side of container setup", e)),
+            }
+        };
+        let pid = || i32::from_ne_bytes([buf[1], buf[2], buf[3], buf[4]]);
+        Ok(match (n, buf[0]) {
+            (0, _) => Msg::Closed,
+            (_, READY) => Msg::Ready,
+            (_, RUNTIME_HOOKS) => Msg::RuntimeHooks,
+            (_, HOOKS_DONE) => Msg::HooksDone,
+            (5, INIT_PID) => Msg::InitPid(pid()),
+            (5, GO) => Msg::Go(pid()),
+            (_, ERROR) => Msg::Error(buf[1..n].to_vec()),
+            _ => return Err(Error::msg("container setup: malformed message from the other side")),
+        })
+    }
+}
+
+fn tag(buf: &mut [u8], t: u8) -> usize {
+    buf[0] = t;
+    1
+}
+
+fn with_pid(buf: &mut [u8], t: u8, pid: i32) -> usize {
+    buf[0] = t;
+    buf[1..5].copy_from_slice(&pid.to_ne_bytes());
+    5
+}

@@ -1,0 +1,32 @@
+//! CVE-2019-5736: a process inside the container must never reach the host's rsrun binary through
+//! /proc/<pid>/exe of the container init (or of an `exec` process before it execs), or it could
+//! overwrite it. Before a verb enters a container, rsrun re-executes itself from a sealed memfd copy
+//! of its own binary; the copy cannot be written, shrunk or grown, and /proc/self/exe then names the
+//! memfd, not the host file. A process already running from such a copy is recognised by its seals
+//! (F_GET_SEALS on /proc/self/exe), never by an environment variable a caller could set.
+use crate::error::{Context, Result};
+use rustix::fs::{MemfdFlags, Mode, OFlags, SealFlags, fcntl_add_seals, fcntl_get_seals, fstat, memfd_create, open};
+
+const SEALS: SealFlags = SealFlags::SEAL.union(SealFlags::SHRINK).union(SealFlags::GROW).union(SealFlags::WRITE);
+
+/// Returns when rsrun runs from a sealed copy; otherwise makes one and re-executes it with the same
+/// argv and environment (and does not return).
+pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core::ffi::c_char]) -> Result<()> {
+    let exe = open("/proc/self/exe", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context("open /proc/self/exe")?;
+    if fcntl_get_seals(&exe).is_ok_and(|s| s.contains(SEALS)) {
+        return Ok(());
+    }
+    let size = fstat(&exe).context("stat /proc/self/exe")?.st_size as usize;
+    let copy = memfd_create("rsrun", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING).context("memfd_create")?;
+    let mut done = 0;
+    while done < size {
+        match rustix::fs::sendfile(&copy, &exe, None, size - done).context("copy rsrun into a memfd")? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    fcntl_add_seals(&copy, SEALS).context("seal the rsrun memfd")?;
+    // SAFETY: argv and envp are the NULL-terminated arrays the process started with.
+    let err = unsafe { syscalls::process::execveat(&copy, c"", argv, envp, rustix::fs::AtFlags::EMPTY_PATH) };
+    Err(crate::error::Error::sys("re-execute rsrun from its sealed copy", err))
+}
