@@ -111,30 +111,16 @@ fn wait_collecting(
             Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(Error::sys("poll", e)),
         }
-        let exited = !fds[0].revents().is_empty();
+        // Output first: after the hook exits, what it wrote is still readable; drain it before
+        // looking at the pidfd. A daemon the hook left holding the pipe does not keep us here.
         if out_open && !fds[1].revents().is_empty() {
             match rustix::io::read(out_r, &mut buf) {
                 Ok(0) | Err(_) => out_open = false,
-                Ok(k) => {
-                    let keep = k.min(OUTPUT_LIMIT.saturating_sub(out.len()));
-                    out.extend_from_slice(&buf[..keep]);
-                }
+                Ok(k) => out.extend_from_slice(&buf[..k.min(OUTPUT_LIMIT.saturating_sub(out.len()))]),
             }
-            if !exited {
-                continue;
-            }
+            continue;
         }
-        if exited {
-            // Whatever is still buffered in the pipe: one last non-blocking look.
-            if out_open && out.len() < OUTPUT_LIMIT {
-                let mut fds = [PollFd::new(out_r, PollFlags::IN)];
-                if poll(&mut fds, Some(&Timespec { tv_sec: 0, tv_nsec: 0 })).unwrap_or(0) > 0 {
-                    if let Ok(k) = rustix::io::read(out_r, &mut buf) {
-                        let keep = k.min(OUTPUT_LIMIT - out.len());
-                        out.extend_from_slice(&buf[..keep]);
-                    }
-                }
-            }
+        if !fds[0].revents().is_empty() {
             return Ok((child.wait(None)?, out));
         }
     }
