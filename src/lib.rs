@@ -5,8 +5,10 @@
 extern crate alloc;
 
 pub mod cli;
+pub mod container;
 pub mod error;
 pub mod json;
 pub mod log;
 pub mod rt;
 pub mod spec;
+pub mod state;

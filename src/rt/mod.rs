@@ -1,6 +1,7 @@
 //! What libc would otherwise provide to the rest of the crate: the allocator, the environment,
 //! and a panic report that needs no allocation.
 pub mod alloc;
+pub mod time;
 
 use core::ffi::{CStr, c_char};
 use core::sync::atomic::{AtomicPtr, Ordering};
