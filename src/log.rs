@@ -285,4 +285,27 @@ mod tests {
         assert!(j.len() <= LINE_MAX && j.ends_with("Z\"}\n"));
         assert!(j.contains("\"msg\":\"éé") && j.contains("\",\"time\":\""));
     }
+
+    #[test]
+    fn panic_lands_in_the_log_file_as_an_error_line() {
+        use std::os::fd::IntoRawFd;
+        let path = std::env::temp_dir().join(format!("rsrun-test-cli-panic-{}.log", std::process::id()));
+        let file = std::fs::File::create(&path).unwrap();
+        JSON.store(true, Ordering::Relaxed);
+        FD.store(file.into_raw_fd(), Ordering::Relaxed);
+        panic_to_log(b"rsrun: internal error: boom \"x\" \xff (src/x.rs:1)\n");
+        let fd = FD.swap(-1, Ordering::Relaxed);
+        JSON.store(false, Ordering::Relaxed);
+        // SAFETY: fd came from into_raw_fd above and nothing else uses it now.
+        drop(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+        let line = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            line.starts_with(
+                "{\"level\":\"error\",\"msg\":\"internal error: boom \\\"x\\\" \u{fffd} (src/x.rs:1)\",\"time\":\""
+            ),
+            "{line}"
+        );
+        assert!(line.ends_with("Z\"}\n") && line.lines().count() == 1);
+    }
 }
