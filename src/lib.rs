@@ -6,6 +6,7 @@ extern crate alloc;
 
 pub mod bpf;
 pub mod cli;
+pub mod container;
 pub mod error;
 pub mod hooks;
 pub mod spawn;
@@ -14,3 +15,4 @@ pub mod json;
 pub mod log;
 pub mod rt;
 pub mod spec;
+pub mod state;

@@ -1,7 +1,276 @@
-//! runc-compatible command line.
+//! runc-compatible command line: `rsrun [global options] <verb> [verb options] [arguments]`.
+//!
+//! Parsing follows runc (urfave/cli on Go's flag package; see `parse.rs`), ends in a typed
+//! `Global` + `Command`, and `crate::container::dispatch` runs it. Container ids are validated while
+//! parsing (`state::Id`), so no verb ever sees a bad one. Errors become one line on stderr and an
+//! error line in the --log file (`crate::log::error`), exit status 1.
+mod help;
+mod parse;
+pub mod values;
+mod verbs;
+
+pub use verbs::VERBS;
+
+use crate::error::{Error, Result};
+use crate::log;
+use crate::state::Id;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const COMMIT: &str = env!("RSRUN_COMMIT");
+/// The runtime-spec version rsrun implements.
+pub const SPEC_VERSION: &str = "1.2.0";
+
+/// Global options (before the verb).
+#[derive(Debug)]
+pub struct Global<'a> {
+    /// --root, made absolute; default /run/rsrun.
+    pub root: String,
+    pub log: Option<&'a str>,
+    pub log_format: log::Format,
+    pub debug: bool,
+    pub systemd_cgroup: bool,
+    pub rootless: Rootless,
+    /// --criu: accepted for compatibility and ignored (no checkpoint/restore).
+    pub criu: Option<&'a str>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rootless {
+    Auto,
+    True,
+    False,
+}
+
+/// Output format of `list` and `ps`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug)]
+pub enum Command<'a> {
+    Create(CreateOpts<'a>),
+    Start(Id<'a>),
+    Run(RunOpts<'a>),
+    State(Id<'a>),
+    Kill(KillOpts<'a>),
+    Delete(DeleteOpts<'a>),
+    List(ListOpts),
+    Exec(ExecOpts<'a>),
+    Pause(Id<'a>),
+    Resume(Id<'a>),
+    Update(UpdateOpts<'a>),
+    Ps(PsOpts<'a>),
+    Events(EventsOpts<'a>),
+    Features,
+    Spec(SpecOpts<'a>),
+    Checkpoint(Id<'a>),
+    Restore(Id<'a>),
+}
+
+#[derive(Debug)]
+pub struct CreateOpts<'a> {
+    pub id: Id<'a>,
+    /// --bundle/-b as given (None = current directory).
+    pub bundle: Option<&'a str>,
+    pub console_socket: Option<&'a str>,
+    pub pid_file: Option<&'a str>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+}
+
+#[derive(Debug)]
+pub struct RunOpts<'a> {
+    pub create: CreateOpts<'a>,
+    pub detach: bool,
+    pub keep: bool,
+    pub no_subreaper: bool,
+}
+
+#[derive(Debug)]
+pub struct KillOpts<'a> {
+    pub id: Id<'a>,
+    /// Signal number (default SIGTERM = 15).
+    pub signal: i32,
+    pub all: bool,
+}
+
+#[derive(Debug)]
+pub struct DeleteOpts<'a> {
+    pub id: Id<'a>,
+    pub force: bool,
+}
+
+#[derive(Debug)]
+pub struct ListOpts {
+    pub format: Format,
+    pub quiet: bool,
+}
+
+#[derive(Debug)]
+pub struct ExecOpts<'a> {
+    pub id: Id<'a>,
+    /// The command and its arguments (empty with --process).
+    pub args: Vec<&'a str>,
+    pub console_socket: Option<&'a str>,
+    pub cwd: Option<&'a str>,
+    pub env: Vec<&'a str>,
+    pub tty: bool,
+    /// --user uid[:gid].
+    pub user: Option<(u32, Option<u32>)>,
+    pub additional_gids: Vec<u32>,
+    pub process: Option<&'a str>,
+    pub detach: bool,
+    pub pid_file: Option<&'a str>,
+    pub process_label: Option<&'a str>,
+    pub apparmor: Option<&'a str>,
+    pub no_new_privs: bool,
+    pub caps: Vec<&'a str>,
+    pub preserve_fds: u32,
+    pub cgroup: Vec<&'a str>,
+    pub ignore_paused: bool,
+}
+
+/// `update`: with `resources` (a file, or "-" for stdin) the other values are ignored, as in runc.
+/// Sizes are bytes (-1 = unlimited where the kernel allows it).
+#[derive(Debug)]
+pub struct UpdateOpts<'a> {
+    pub id: Id<'a>,
+    pub resources: Option<&'a str>,
+    pub memory: Option<i64>,
+    pub memory_swap: Option<i64>,
+    pub memory_reservation: Option<i64>,
+    pub kernel_memory: Option<i64>,
+    pub kernel_memory_tcp: Option<i64>,
+    pub cpu_shares: Option<u64>,
+    pub cpu_quota: Option<i64>,
+    pub cpu_period: Option<u64>,
+    pub cpu_rt_period: Option<u64>,
+    pub cpu_rt_runtime: Option<i64>,
+    pub cpuset_cpus: Option<&'a str>,
+    pub cpuset_mems: Option<&'a str>,
+    pub pids_limit: Option<i64>,
+    pub blkio_weight: Option<u16>,
+    pub l3_cache_schema: Option<&'a str>,
+    pub mem_bw_schema: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub struct PsOpts<'a> {
+    pub id: Id<'a>,
+    pub format: Format,
+    /// Arguments for ps(1) after the id.
+    pub ps_args: Vec<&'a str>,
+}
+
+#[derive(Debug)]
+pub struct EventsOpts<'a> {
+    pub id: Id<'a>,
+    /// --interval in nanoseconds (default 5s).
+    pub interval_ns: u64,
+    pub stats: bool,
+}
+
+#[derive(Debug)]
+pub struct SpecOpts<'a> {
+    pub bundle: Option<&'a str>,
+    pub rootless: bool,
+}
 
 /// Runs the command line `args` (argv, program name first) and returns the exit status.
-pub fn main(_args: &[&[u8]]) -> i32 {
-    let _ = crate::rt::write_all(crate::rt::stdout(), b"rsrun\n");
-    0
+pub fn main(args: &[&[u8]]) -> i32 {
+    match run(args) {
+        Ok(status) => status,
+        Err(e) => {
+            log::error(e.message());
+            1
+        }
+    }
+}
+
+fn run(args: &[&[u8]]) -> Result<i32> {
+    let mut argv = Vec::with_capacity(args.len());
+    for (i, a) in args.iter().enumerate().skip(1) {
+        argv.push(core::str::from_utf8(a).map_err(|_| Error::msg(format_args!("argument {i} is not valid UTF-8")))?);
+    }
+    let p = parse::parse(verbs::GLOBAL_FLAGS, &argv, false)?;
+    if p.help {
+        return help::app();
+    }
+    if p.on("version") {
+        return help::version();
+    }
+    let g = global(&p)?;
+    log::init(g.log, g.log_format, g.debug)?;
+    if g.criu.is_some() {
+        crate::log_debug!("--criu is ignored: rsrun does not checkpoint or restore");
+    }
+    let Some((&name, rest)) = p.args.split_first() else {
+        return help::app();
+    };
+    if name == "help" || name == "h" {
+        return match rest.first() {
+            None => help::app(),
+            Some(v) => help::verb(verbs::find(v).ok_or_else(|| unknown(v))?),
+        };
+    }
+    let verb = verbs::find(name).ok_or_else(|| unknown(name))?;
+    let p = parse::parse(verb.flags, rest, verb.interleaved).map_err(|e| e.context(name))?;
+    if p.help {
+        return help::verb(verb);
+    }
+    check_count(verb, p.args.len())?;
+    let cmd = verbs::build(verb.name, &p)?;
+    crate::container::dispatch(&g, cmd)
+}
+
+fn unknown(name: &str) -> Error {
+    Error::msg(format_args!("unknown command \"{name}\""))
+}
+
+/// runc's argument count checks and messages.
+fn check_count(verb: &verbs::Verb, n: usize) -> Result<()> {
+    let (min, max) = (verb.min as usize, verb.max as usize);
+    let name = verb.name;
+    if min == max && n != min {
+        return Err(Error::msg(format_args!("\"{name}\" requires exactly {min} argument(s)")));
+    }
+    if n < min {
+        return Err(Error::msg(format_args!("\"{name}\" requires a minimum of {min} argument(s)")));
+    }
+    if n > max {
+        return Err(Error::msg(format_args!("\"{name}\" requires a maximum of {max} argument(s)")));
+    }
+    Ok(())
+}
+
+fn global<'a>(p: &parse::Parsed<'a>) -> Result<Global<'a>> {
+    let log_format = match p.get("log-format") {
+        None | Some("text") => log::Format::Text,
+        Some("json") => log::Format::Json,
+        Some(f) => return Err(Error::msg(format_args!("invalid log-format: {f}"))),
+    };
+    let rootless = match p.get("rootless") {
+        None | Some("auto") => Rootless::Auto,
+        Some("true") => Rootless::True,
+        Some("false") => Rootless::False,
+        Some(v) => return Err(Error::msg(format_args!("invalid --rootless value \"{v}\": want true, false or auto"))),
+    };
+    let root = p.get("root").unwrap_or("/run/rsrun");
+    if root.is_empty() {
+        return Err(Error::msg("--root must not be empty"));
+    }
+    Ok(Global {
+        root: crate::container::absolute(root)?,
+        log: p.get("log").filter(|l| !l.is_empty()),
+        log_format,
+        debug: p.on("debug"),
+        systemd_cgroup: p.on("systemd-cgroup"),
+        rootless,
+        criu: p.get("criu"),
+    })
 }

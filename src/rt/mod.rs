@@ -2,6 +2,7 @@
 //! and a panic report that needs no allocation.
 pub mod alloc;
 pub mod cstrs;
+pub mod time;
 
 use core::ffi::{CStr, c_char};
 use core::sync::atomic::{AtomicPtr, Ordering};

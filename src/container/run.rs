@@ -1,0 +1,7 @@
+//! `rsrun run`: not written yet; the lifecycle work replaces this stub.
+use crate::cli::Global;
+use crate::error::Result;
+
+pub fn run(_g: &Global, _o: &crate::cli::RunOpts) -> Result<i32> {
+    Err(super::not_implemented("run"))
+}

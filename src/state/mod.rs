@@ -1,0 +1,376 @@
+//! The `--root` store: one directory per container, `<root>/<id>/`, holding `state.json`, the exec
+//! fifo and whatever else the lifecycle verbs keep there.
+//!
+//! - The root is made (mode 0700, parents too) only by `Store::create`; a missing root for the
+//!   read-only verbs just means no container exists.
+//! - A container directory is made with one `mkdir` (0711, like runc, so a container whose user is
+//!   mapped can still reach the fifo by path): EEXIST is a duplicate id, so two concurrent creates
+//!   of one id cannot both succeed.
+//! - Locking: `flock(LOCK_EX)` on the container directory's fd. It needs no extra file and no extra
+//!   open, because every verb opens the directory anyway to reach its files (`openat`), so a lock
+//!   costs one syscall. The lock belongs to the open file description: a child forked while it is
+//!   held shares it until the child closes the fd or execs (the fd is CLOEXEC). The container init
+//!   must close the directory fd right after the fork, or `start`/`delete` would wait for its exec.
+//! - `state.json` is replaced atomically: written to `state.json.tmp`, then renamed over. Readers
+//!   (`state`, `list`) take no lock and always see a whole file.
+mod record;
+mod status;
+
+pub use record::State;
+pub use status::{ProcStat, Status, parse_stat, proc_stat};
+
+use crate::error::{Context, Error, Result};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{AtFlags, CWD, FlockOperation, Mode, OFlags};
+use rustix::io::Errno;
+
+pub const STATE_FILE: &str = "state.json";
+const STATE_TMP: &str = "state.json.tmp";
+/// The fifo the container init blocks on until `start` opens it; its presence means "created".
+pub const EXEC_FIFO: &str = "exec.fifo";
+
+/// A container id that passed validation: 1..=1024 bytes of `[A-Za-z0-9_+.-]`, not starting with
+/// '.'. It is safe to use as a single path component under the root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Id<'a>(&'a str);
+
+impl<'a> Id<'a> {
+    pub fn new(id: &'a str) -> Result<Self> {
+        let why = if id.is_empty() {
+            "must not be empty"
+        } else if id.len() > 1024 {
+            "longer than 1024 bytes"
+        } else if id.starts_with('.') {
+            "must not start with '.'"
+        } else if !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'.' | b'-')) {
+            "only [A-Za-z0-9_+.-] are allowed"
+        } else {
+            return Ok(Self(id));
+        };
+        Err(Error::msg(format_args!("invalid container id \"{id}\": {why}")))
+    }
+
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+}
+
+impl fmt::Display for Id<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// The error every verb gives for an unknown id (containerd matches "does not exist").
+pub fn not_found(id: &str) -> Error {
+    Error::msg(format_args!("container \"{id}\" does not exist"))
+}
+
+/// The state root (`--root`, absolute).
+pub struct Store {
+    root: String,
+}
+
+impl Store {
+    /// Names the root; touches nothing.
+    pub fn new(root: &str) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
+    fn path(&self, id: &str) -> String {
+        let mut p = self.root.clone();
+        if !p.ends_with('/') {
+            p.push('/');
+        }
+        p.push_str(id);
+        p
+    }
+
+    /// Makes the container directory for a new container and returns it locked. Creates the root
+    /// first if needed. Fails with "container with id X already exists" on a duplicate.
+    pub fn create(&self, id: Id) -> Result<Container> {
+        let path = self.path(id.as_str());
+        let mkdir = || rustix::fs::mkdir(&path, Mode::from_raw_mode(0o711));
+        let made = match mkdir() {
+            Err(Errno::NOENT) => {
+                mkdir_all(&self.root, 0o700).with_context(|| alloc::format!("create state root {}", self.root))?;
+                mkdir()
+            }
+            r => r,
+        };
+        made.map_err(|e| match e {
+            Errno::EXIST => Error::msg(format_args!("container with id \"{}\" already exists", id.as_str())),
+            e => Error::sys(format_args!("create state directory {path}"), e),
+        })?;
+        let c = self.open_path(id.as_str(), path)?.ok_or_else(|| not_found(id.as_str()))?;
+        c.lock()?;
+        Ok(c)
+    }
+
+    /// Opens an existing container directory (unlocked); None if there is no such container.
+    pub fn open(&self, id: Id) -> Result<Option<Container>> {
+        self.open_path(id.as_str(), self.path(id.as_str()))
+    }
+
+    /// Like `open`, with the "does not exist" error for a missing container.
+    pub fn get(&self, id: Id) -> Result<Container> {
+        self.open(id)?.ok_or_else(|| not_found(id.as_str()))
+    }
+
+    fn open_path(&self, id: &str, path: String) -> Result<Option<Container>> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+        match rustix::fs::open(&path, flags, Mode::empty()) {
+            Ok(dir) => Ok(Some(Container { id: id.into(), path, dir })),
+            Err(Errno::NOENT | Errno::NOTDIR) => Ok(None),
+            Err(e) => Err(Error::sys(format_args!("open {path}"), e)),
+        }
+    }
+
+    /// The ids of all containers in the root, sorted; empty if the root does not exist. Entries
+    /// that are not directories or not valid ids are skipped.
+    pub fn ids(&self) -> Result<Vec<String>> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = match rustix::fs::open(&self.root, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(Vec::new()),
+            Err(e) => return Err(Error::sys(format_args!("open {}", self.root), e)),
+        };
+        let mut ids = Vec::new();
+        let mut dir = rustix::fs::Dir::new(fd).context("read state root")?;
+        while let Some(entry) = dir.read() {
+            let entry = entry.with_context(|| alloc::format!("read {}", self.root))?;
+            let is_dir = matches!(entry.file_type(), rustix::fs::FileType::Directory | rustix::fs::FileType::Unknown);
+            if let Ok(name) = entry.file_name().to_str()
+                && is_dir
+                && Id::new(name).is_ok()
+            {
+                ids.push(String::from(name));
+            }
+        }
+        // Insertion sort: a handful of ids, and far less code than the library sorts.
+        for i in 1..ids.len() {
+            let mut j = i;
+            while j > 0 && ids[j - 1] > ids[j] {
+                ids.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// Makes `path` and its missing parents with `mode` (like `mkdir -p`).
+fn mkdir_all(path: &str, mode: u32) -> core::result::Result<(), Errno> {
+    match rustix::fs::mkdir(path, Mode::from_raw_mode(mode)) {
+        Ok(()) | Err(Errno::EXIST) => Ok(()),
+        Err(Errno::NOENT) => {
+            let parent = path.trim_end_matches('/').rsplit_once('/').map_or("", |(p, _)| p);
+            if parent.is_empty() {
+                return Err(Errno::NOENT);
+            }
+            mkdir_all(parent, 0o755)?;
+            match rustix::fs::mkdir(path, Mode::from_raw_mode(mode)) {
+                Err(Errno::EXIST) => Ok(()),
+                r => r,
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An open container directory. Dropping it closes the fd and so releases a lock taken through it.
+pub struct Container {
+    id: String,
+    path: String,
+    dir: OwnedFd,
+}
+
+impl Container {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// `<root>/<id>`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The directory fd, for `openat`/`mknodat` of the container's files.
+    pub fn dir(&self) -> BorrowedFd<'_> {
+        self.dir.as_fd()
+    }
+
+    /// Takes the container's exclusive lock, waiting for another verb that holds it.
+    pub fn lock(&self) -> Result<()> {
+        loop {
+            match rustix::fs::flock(&self.dir, FlockOperation::LockExclusive) {
+                Err(Errno::INTR) => continue,
+                r => return r.with_context(|| alloc::format!("lock {}", self.path)),
+            }
+        }
+    }
+
+    /// Reads state.json; None if it is missing (the container is being created, or its creator
+    /// died before writing it, or it was just deleted).
+    pub fn try_load(&self) -> Result<Option<State>> {
+        let data = match read_at(self.dir(), STATE_FILE) {
+            Ok(d) => d,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(Error::sys(format_args!("read {}/{STATE_FILE}", self.path), e)),
+        };
+        State::from_json(&data).with_context(|| alloc::format!("{}/{STATE_FILE}", self.path)).map(Some)
+    }
+
+    /// Reads state.json, with the "does not exist" error if it is missing.
+    pub fn load(&self) -> Result<State> {
+        self.try_load()?.ok_or_else(|| not_found(&self.id))
+    }
+
+    /// Replaces state.json atomically (temp file + rename). Hold the lock.
+    pub fn save(&self, st: &State) -> Result<()> {
+        let json = st.to_json();
+        let what = || alloc::format!("write {}/{STATE_FILE}", self.path);
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(self.dir(), STATE_TMP, flags, Mode::from_raw_mode(0o600)).with_context(what)?;
+        crate::rt::write_all(fd.as_fd(), &json).with_context(what)?;
+        drop(fd);
+        rustix::fs::renameat(self.dir(), STATE_TMP, self.dir(), STATE_FILE).with_context(what)
+    }
+
+    /// The container's status now (see `Status`).
+    pub fn status(&self, st: &State) -> Result<Status> {
+        status::derive(self, st)
+    }
+
+    /// Whether the exec fifo is still there (`start` has not run yet).
+    pub fn has_exec_fifo(&self) -> Result<bool> {
+        match rustix::fs::accessat(self.dir(), EXEC_FIFO, rustix::fs::Access::EXISTS, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(Errno::NOENT) => Ok(false),
+            Err(e) => Err(Error::sys(format_args!("access {}/{EXEC_FIFO}", self.path), e)),
+        }
+    }
+
+    /// Removes the container directory and everything in it (files only: verbs keep no
+    /// subdirectories there). A directory already removed by someone else is left alone, even if a
+    /// new container of the same id has been created since.
+    pub fn remove(self) -> Result<()> {
+        let what = || alloc::format!("remove {}", self.path);
+        if rustix::fs::fstat(&self.dir).with_context(what)?.st_nlink == 0 {
+            return Ok(());
+        }
+        let Container { path, dir, .. } = self;
+        let mut entries = rustix::fs::Dir::new(dir).with_context(|| alloc::format!("remove {path}"))?;
+        let mut names = Vec::new();
+        while let Some(e) = entries.read() {
+            let e = e.with_context(|| alloc::format!("read {path}"))?;
+            let name = e.file_name();
+            if name != c"." && name != c".." {
+                names.push(alloc::ffi::CString::from(name));
+            }
+        }
+        let fd = entries.fd().with_context(|| alloc::format!("remove {path}"))?;
+        for name in names {
+            match rustix::fs::unlinkat(fd, &name, AtFlags::empty()) {
+                Ok(()) | Err(Errno::NOENT) => {}
+                Err(e) => return Err(Error::sys(format_args!("remove {path}/{}", name.to_string_lossy()), e)),
+            }
+        }
+        match rustix::fs::unlinkat(CWD, &path, AtFlags::REMOVEDIR) {
+            Ok(()) | Err(Errno::NOENT) => Ok(()),
+            Err(e) => Err(Error::sys(format_args!("remove {path}"), e)),
+        }
+    }
+}
+
+/// Reads a whole small file relative to `dir`. A read shorter than the space offered is taken as
+/// the end of the file: true for regular files and for the procfs files read here, and it saves
+/// the final empty read.
+pub fn read_at(dir: BorrowedFd<'_>, name: &str) -> core::result::Result<Vec<u8>, Errno> {
+    let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    read_fd(fd.as_fd())
+}
+
+/// Reads `fd` to its end with the short-read rule of `read_at`.
+pub fn read_fd(fd: BorrowedFd<'_>) -> core::result::Result<Vec<u8>, Errno> {
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        let spare = buf.spare_capacity_mut();
+        let want = spare.len();
+        let n = match rustix::io::read(fd, spare) {
+            Ok((init, _)) => init.len(),
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        };
+        // SAFETY: `read` initialized the first n bytes of the spare capacity.
+        unsafe { buf.set_len(buf.len() + n) };
+        if n < want {
+            return Ok(buf);
+        }
+        buf.reserve(buf.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_rules() {
+        for ok in ["a", "A-b_c+d.e", "0", "x.", "a..b", &"x".repeat(1024)] {
+            assert!(Id::new(ok).is_ok(), "{ok:?}");
+        }
+        for bad in ["", ".", "..", "../x", "a/b", ".hidden", "a b", "a\0b", "é", "a:b", &"x".repeat(1025)] {
+            let e = Id::new(bad).unwrap_err().to_string();
+            assert!(e.starts_with("invalid container id "), "{bad:?}: {e}");
+        }
+        assert_eq!(Id::new("../x").unwrap_err().to_string(), "invalid container id \"../x\": must not start with '.'");
+        assert_eq!(
+            Id::new("a/b").unwrap_err().to_string(),
+            "invalid container id \"a/b\": only [A-Za-z0-9_+.-] are allowed"
+        );
+    }
+
+    fn tmp_root(name: &str) -> String {
+        let p = std::env::temp_dir().join(format!("rsrun-test-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        p.to_str().unwrap().into()
+    }
+
+    #[test]
+    fn create_save_load_remove() {
+        let root = tmp_root("store");
+        let store = Store::new(&format!("{root}/nested/root"));
+        assert!(store.ids().unwrap().is_empty(), "missing root = no containers");
+        let id = Id::new("c1").unwrap();
+        assert!(store.open(id).unwrap().is_none());
+        assert!(store.get(id).err().unwrap().to_string().contains("does not exist"));
+        let c = store.create(id).unwrap();
+        let e = store.create(id).err().unwrap().to_string();
+        assert_eq!(e, "container with id \"c1\" already exists");
+        assert!(c.try_load().unwrap().is_none());
+        let mut st = State { id: "c1".into(), pid: 0, bundle: "/b".into(), ..State::default() };
+        st.set_extra("cgroup", r#"{"path":"/x"}"#);
+        c.save(&st).unwrap();
+        let back = store.get(id).unwrap().load().unwrap();
+        assert_eq!(back.to_json(), st.to_json());
+        assert_eq!(store.ids().unwrap(), ["c1"]);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &str| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&format!("{root}/nested/root")), 0o700);
+        std::fs::write(format!("{}/exec.fifo", c.path()), b"").unwrap();
+        assert!(c.has_exec_fifo().unwrap());
+        let c2 = store.get(id).unwrap();
+        c.remove().unwrap();
+        assert!(store.open(id).unwrap().is_none());
+        c2.remove().unwrap(); // already gone: no error
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
