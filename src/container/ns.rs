@@ -1,0 +1,123 @@
+//! Which namespaces a new container gets and how: created by clone3, joined by path (setns), or
+//! created by the child with unshare after joining others.
+//!
+//! - A namespace with a `path` is opened here, in the parent, and its type checked with
+//!   NS_GET_NSTYPE before anything is created: a wrong path fails `create` cleanly.
+//! - New namespaces normally come from the one clone3. Two exceptions move them to an unshare in
+//!   the child: when a user namespace is joined by path (new namespaces must be owned by it, so they
+//!   are created after the setns), and the cgroup namespace, whose root is the creator's cgroup at
+//!   creation: the child unshares it once it is in the container's cgroup.
+//! - A PID namespace only applies to children of the process that joins or unshares it, so joining
+//!   one by path (or unsharing one) costs one more fork: that grandchild is the container's init.
+//! - A time namespace with offsets is unshared by the child, which writes timens_offsets before any
+//!   process is in it; the init enters it at execve.
+use crate::error::{Error, Result};
+use crate::spec::{NsType, Spec};
+use alloc::vec::Vec;
+use rustix::fd::OwnedFd;
+use rustix::fs::{Mode, OFlags};
+use syscalls::process::CloneFlags;
+
+pub struct Plan {
+    /// Created by clone3.
+    pub clone: CloneFlags,
+    /// Created by the child with unshare, after joining `join`.
+    pub unshare: CloneFlags,
+    /// Joined by path, in this order (user first, as the kernel's permission checks need).
+    pub join: Vec<(CloneFlags, OwnedFd)>,
+    /// Every namespace type the container has its own of (created or joined).
+    pub all: CloneFlags,
+    /// The init must be forked once more to be inside its PID namespace.
+    pub pid_fork: bool,
+    /// The child writes /proc/self/timens_offsets after unsharing its time namespace.
+    pub time_offsets: bool,
+}
+
+pub fn flag(t: NsType) -> CloneFlags {
+    match t {
+        NsType::Pid => CloneFlags::NEWPID,
+        NsType::Network => CloneFlags::NEWNET,
+        NsType::Mount => CloneFlags::NEWNS,
+        NsType::Ipc => CloneFlags::NEWIPC,
+        NsType::Uts => CloneFlags::NEWUTS,
+        NsType::User => CloneFlags::NEWUSER,
+        NsType::Cgroup => CloneFlags::NEWCGROUP,
+        NsType::Time => CloneFlags::NEWTIME,
+    }
+}
+
+pub fn name(f: CloneFlags) -> &'static str {
+    const NAMES: [(CloneFlags, &str); 8] = [
+        (CloneFlags::NEWPID, "pid"),
+        (CloneFlags::NEWNET, "network"),
+        (CloneFlags::NEWNS, "mount"),
+        (CloneFlags::NEWIPC, "ipc"),
+        (CloneFlags::NEWUTS, "uts"),
+        (CloneFlags::NEWUSER, "user"),
+        (CloneFlags::NEWCGROUP, "cgroup"),
+        (CloneFlags::NEWTIME, "time"),
+    ];
+    NAMES.iter().find(|(x, _)| *x == f).map_or("unknown", |(_, n)| n)
+}
+
+/// The order namespaces are joined in: user first (joining it gives the capabilities needed in
+/// the namespaces it owns), mount late (paths of later joins are resolved before it changes).
+const JOIN_ORDER: [CloneFlags; 8] = [
+    CloneFlags::NEWUSER,
+    CloneFlags::NEWIPC,
+    CloneFlags::NEWUTS,
+    CloneFlags::NEWNET,
+    CloneFlags::NEWPID,
+    CloneFlags::NEWCGROUP,
+    CloneFlags::NEWTIME,
+    CloneFlags::NEWNS,
+];
+
+pub fn plan(spec: &Spec) -> Result<Plan> {
+    let linux = spec.linux.as_ref();
+    let namespaces = linux.map_or(&[][..], |l| &l.namespaces[..]);
+    let mut new = CloneFlags::empty();
+    let mut join = Vec::new();
+    for (i, ns) in namespaces.iter().enumerate() {
+        let f = flag(ns.kind);
+        match ns.path.as_deref() {
+            None | Some("") => new |= f,
+            Some(path) => {
+                let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                    .map_err(|e| Error::sys(format_args!("linux.namespaces[{i}].path: open {path}"), e))?;
+                let actual = syscalls::ns::ioctl_ns_get_nstype(&fd).map_err(|e| {
+                    Error::sys(format_args!("linux.namespaces[{i}].path: {path} is not a namespace"), e)
+                })?;
+                if actual != f {
+                    crate::bail!(
+                        "linux.namespaces[{i}].path: {path} is a {} namespace, not {}",
+                        name(actual),
+                        name(f)
+                    );
+                }
+                join.push((f, fd));
+            }
+        }
+    }
+    join.sort_by_key(|(f, _)| JOIN_ORDER.iter().position(|o| o == f));
+    let joins = |f: CloneFlags| join.iter().any(|(j, _)| *j == f);
+
+    let time_offsets = linux.is_some_and(|l| !l.time_offsets.is_empty());
+    if time_offsets && !new.contains(CloneFlags::NEWTIME) {
+        crate::bail!("linux.timeOffsets: requires a new time namespace in linux.namespaces");
+    }
+    let mut unshare = new & CloneFlags::NEWCGROUP;
+    if time_offsets {
+        unshare |= CloneFlags::NEWTIME;
+    }
+    if joins(CloneFlags::NEWUSER) {
+        unshare = new;
+    }
+    let clone = new - unshare;
+    let pid_fork = joins(CloneFlags::NEWPID) || unshare.contains(CloneFlags::NEWPID);
+    let mut all = new;
+    for (f, _) in &join {
+        all |= *f;
+    }
+    Ok(Plan { clone, unshare, join, all, pid_fork, time_offsets })
+}
