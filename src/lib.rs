@@ -13,6 +13,7 @@ pub mod spawn;
 pub mod init;
 pub mod json;
 pub mod log;
+pub mod procfs;
 pub mod rt;
 pub mod spec;
 pub mod state;

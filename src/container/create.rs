@@ -1,7 +1,299 @@
-//! `rsrun create`: not written yet; the lifecycle work replaces this stub.
-use crate::cli::Global;
-use crate::error::Result;
+//! `rsrun create`: sets a container up and leaves its init blocked on the exec fifo until `start`.
+//!
+//! Order (DESIGN.md section 2): everything that can be checked is checked before anything is
+//! made; then the state directory (atomic mkdir, locked), the exec fifo, the cgroup, one clone3;
+//! the parent writes uid/gid maps and joins the cgroup, runs the createRuntime hooks when the child
+//! asks, and waits for the child's "ready" or its error. A failure anywhere undoes all of it: the
+//! init is killed, the cgroup and the state directory removed.
+use super::channel::{self, Msg};
+use super::ns::{self, Plan};
+use crate::cli::{CreateOpts, Global};
+use crate::error::{Context, Error, Result};
+use crate::init::{self, Context as InitContext, Launch};
+use crate::spec::{self, Spec};
+use crate::state::{Container, EXEC_FIFO, State, Status, Store};
+use alloc::string::String;
+use alloc::vec::Vec;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
+use rustix::process::Pid;
+use syscalls::process::{CloneArgs, CloneFlags, Fork, clone3};
 
-pub fn run(_g: &Global, _o: &crate::cli::CreateOpts) -> Result<i32> {
-    Err(super::not_implemented("create"))
+pub fn run(g: &Global, o: &CreateOpts) -> Result<i32> {
+    super::selfexe::ensure_sealed_copy(crate::rt::raw_argv(), crate::rt::raw_envp())?;
+    create(g, o)?;
+    Ok(0)
+}
+
+/// A container whose init is ready and waiting for `start`.
+pub struct Created {
+    /// The state directory, still locked.
+    pub container: Container,
+    pub state: State,
+    /// A pidfd of the init (our child: `run` waits for it through this).
+    pub pidfd: OwnedFd,
+}
+
+/// Reads and parses `<bundle>/config.json`.
+pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
+    let path = alloc::format!("{bundle}/config.json");
+    let fd = rustix::fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .with_context(|| alloc::format!("open {path}"))?;
+    crate::state::read_fd(fd.as_fd()).with_context(|| alloc::format!("read {path}"))
+}
+
+pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
+    let bundle = super::absolute(o.bundle.unwrap_or("."))?;
+    let config = read_config(&bundle)?;
+    let spec = spec::parse_config(&config).context("config.json")?;
+    let rootfs = rootfs_path(&spec, &bundle)?;
+    super::validate::check(&spec)?;
+    let plan = ns::plan(&spec)?;
+
+    let container = Store::new(&g.root).create(o.id)?;
+    let mut undo = Undo { container: Some(container), init: None };
+    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, &mut undo) {
+        Ok((state, pidfd)) => {
+            let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
+            Ok(Created { container, state, pidfd })
+        }
+        Err(e) => {
+            undo.run();
+            Err(e)
+        }
+    }
+}
+
+/// What to tear down if create fails part-way.
+struct Undo {
+    container: Option<Container>,
+    init: Option<OwnedFd>,
+}
+
+impl Undo {
+    fn run(&mut self) {
+        if let Some(pidfd) = self.init.take() {
+            let _ = syscalls::signal::pidfd_send_signal(&pidfd, 9);
+            let _ = rustix::process::waitid(
+                rustix::process::WaitId::PidFd(pidfd.as_fd()),
+                rustix::process::WaitIdOptions::EXITED,
+            );
+        }
+        if let Some(c) = self.container.take() {
+            let _ = c.remove();
+        }
+    }
+}
+
+/// root.path made absolute against the bundle; it must be a directory.
+fn rootfs_path(spec: &Spec, bundle: &str) -> Result<String> {
+    let root = spec.root.as_ref().ok_or_else(|| Error::msg("root: missing"))?;
+    if root.path.is_empty() {
+        crate::bail!("root.path: missing");
+    }
+    let path = if root.path.starts_with('/') {
+        super::absolute(&root.path)?
+    } else {
+        super::absolute(&alloc::format!("{bundle}/{}", root.path))?
+    };
+    let st = rustix::fs::stat(path.as_str()).with_context(|| alloc::format!("root.path: {path}"))?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
+        crate::bail!("root.path: {path} is not a directory");
+    }
+    Ok(path)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn setup(
+    g: &Global,
+    o: &CreateOpts,
+    spec: &Spec,
+    config: &[u8],
+    bundle: &str,
+    rootfs: &str,
+    plan: &Plan,
+    undo: &mut Undo,
+) -> Result<(State, OwnedFd)> {
+    let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
+    let mut state = initial_state(o, spec, config, bundle, rootfs)?;
+
+    // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
+    // tell a live init from a dead one: O_WRONLY|O_NONBLOCK fails with ENXIO without a reader) and
+    // reads one byte, which `start` writes.
+    rustix::fs::mknodat(c.dir(), EXEC_FIFO, rustix::fs::FileType::Fifo, Mode::from_raw_mode(0o600), 0)
+        .with_context(|| alloc::format!("create {}/{EXEC_FIFO}", c.path()))?;
+    let fifo = rustix::fs::openat(c.dir(), EXEC_FIFO, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+        .with_context(|| alloc::format!("open {}/{EXEC_FIFO}", c.path()))?;
+
+    let (parent_end, child_end) = channel::pair()?;
+    let new_userns = plan.clone.contains(CloneFlags::NEWUSER);
+    let hooks = spec.hooks.as_ref();
+    let wait_go = new_userns
+        || plan.pid_fork
+        || plan.unshare.contains(CloneFlags::NEWCGROUP)
+        || hooks.is_some_and(|h| !h.create_container.is_empty() || !h.start_container.is_empty());
+
+    let ctx = InitContext {
+        spec,
+        id: o.id.as_str(),
+        bundle,
+        rootfs,
+        no_pivot: o.no_pivot,
+        preserve_fds: o.preserve_fds + listen_fds().unwrap_or(0),
+        listen_fds: listen_fds(),
+        new_userns: plan.all.contains(CloneFlags::NEWUSER),
+        new_cgroupns: plan.all.contains(CloneFlags::NEWCGROUP),
+        install_seccomp: &|| Ok(()),
+    };
+    let args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
+    // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
+    let (mut pid, pidfd) = match unsafe { clone3(&args) }.context("clone3")? {
+        Fork::Child => {
+            // The state directory's fd carries create's flock: the init must not keep it.
+            // SAFETY: the fd belongs to this (child) process's copy of the table; the parent's
+            // `Container` value is never used or dropped here (the child ends in exec or exit).
+            unsafe { rustix::io::close(rustix::fd::AsRawFd::as_raw_fd(&c.dir())) };
+            drop(parent_end);
+            let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state };
+            init::run(&ctx, &launch)
+        }
+        Fork::Parent { pid, pidfd } => (pid, pidfd.ok_or_else(|| Error::msg("clone3 returned no pidfd"))?),
+    };
+    undo.init = Some(pidfd);
+    drop(child_end);
+    drop(fifo);
+
+    if new_userns {
+        write_id_maps(spec, pid)?;
+    }
+    state.pid = pid.as_raw_nonzero().get();
+    if wait_go {
+        parent_end.send(&Msg::Go(state.pid))?;
+    }
+    loop {
+        match parent_end.recv()? {
+            Msg::Ready => break,
+            Msg::Error(text) => return Err(Error::msg(String::from_utf8_lossy(&text))),
+            Msg::RuntimeHooks => {
+                let mut w = crate::json::Writer::new();
+                state.write_hook_state(&mut w, Status::Creating);
+                let input = w.into_bytes();
+                if let Some(h) = hooks {
+                    crate::hooks::run_all("prestart", &h.prestart, &input)?;
+                    crate::hooks::run_all("createRuntime", &h.create_runtime, &input)?;
+                }
+                parent_end.send(&Msg::HooksDone)?;
+            }
+            Msg::InitPid(p) => {
+                // The first child forked the real init into the PID namespace and exits: reap it,
+                // follow the init instead.
+                let first = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
+                let _ = rustix::process::waitid(
+                    rustix::process::WaitId::PidFd(first.as_fd()),
+                    rustix::process::WaitIdOptions::EXITED,
+                );
+                pid = Pid::from_raw(p).ok_or_else(|| Error::msg("container setup: bad init pid"))?;
+                undo.init = Some(
+                    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).context("pidfd_open")?,
+                );
+                state.pid = p;
+            }
+            Msg::Closed => return Err(init_died(undo.init.as_ref())),
+            Msg::Go(_) | Msg::HooksDone => return Err(Error::msg("container setup: unexpected message")),
+        }
+    }
+
+    state.start_time = crate::state::proc_stat(state.pid)?
+        .ok_or_else(|| Error::msg("the container init exited right after setup"))?
+        .start_time;
+    c.save(&state)?;
+    if let Some(path) = o.pid_file {
+        write_pid_file(path, state.pid)?;
+    }
+    let _ = g;
+    let pidfd = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
+    Ok((state, pidfd))
+}
+
+/// The error when the init ended without saying why (killed, or crashed).
+fn init_died(pidfd: Option<&OwnedFd>) -> Error {
+    let status = pidfd.and_then(|p| {
+        rustix::process::waitid(rustix::process::WaitId::PidFd(p.as_fd()), rustix::process::WaitIdOptions::EXITED)
+            .ok()
+            .flatten()
+    });
+    match status {
+        Some(s) => Error::msg(format_args!("the container init ended during setup ({})", crate::spawn::describe(&s))),
+        None => Error::msg("the container init ended during setup"),
+    }
+}
+
+fn initial_state(o: &CreateOpts, spec: &Spec, config: &[u8], bundle: &str, rootfs: &str) -> Result<State> {
+    let mut st = State {
+        oci_version: spec.oci_version.as_ref().into(),
+        id: o.id.as_str().into(),
+        bundle: bundle.into(),
+        rootfs: rootfs.into(),
+        created: String::from_utf8_lossy(&crate::rt::time::rfc3339(crate::rt::time::realtime())).into_owned(),
+        owner: rustix::process::geteuid().as_raw(),
+        ..State::default()
+    };
+    // Annotations and the hooks that later verbs run are kept as their raw JSON from config.json.
+    if !spec.annotations.is_empty() || spec.hooks.as_ref().is_some_and(|h| !h.poststart.is_empty() || !h.poststop.is_empty()) {
+        let doc = crate::json::parse(config).map_err(Error::msg)?;
+        let root = doc.root();
+        if let Some(a) = root.get("annotations").filter(|a| !a.is_null()) {
+            st.annotations = Some(a.text().into());
+        }
+        if let Some(h) = root.get("hooks").filter(|h| !h.is_null()) {
+            st.set_extra("hooks", h.text());
+        }
+    }
+    Ok(st)
+}
+
+/// LISTEN_FDS from rsrun's environment (socket activation): that many fds from 3 are passed on.
+fn listen_fds() -> Option<u32> {
+    let v = crate::rt::getenv(b"LISTEN_FDS")?;
+    core::str::from_utf8(v).ok()?.parse().ok().filter(|&n| n > 0)
+}
+
+/// Writes uid_map and gid_map of the child's new user namespace.
+fn write_id_maps(spec: &Spec, pid: Pid) -> Result<()> {
+    use core::fmt::Write;
+    let linux = spec.linux.as_ref().ok_or_else(|| Error::msg("linux: missing"))?;
+    let proc = crate::procfs::ProcFs::open("/proc")?;
+    for (file, maps) in [("uid_map", &linux.uid_mappings), ("gid_map", &linux.gid_mappings)] {
+        let mut text = String::new();
+        for m in maps.iter() {
+            let _ = writeln!(text, "{} {} {}", m.container_id, m.host_id, m.size);
+        }
+        proc.write(&alloc::format!("{}/{file}", pid.as_raw_nonzero()), text.as_bytes())
+            .with_context(|| alloc::format!("linux.{}", if file == "uid_map" { "uidMappings" } else { "gidMappings" }))?;
+    }
+    Ok(())
+}
+
+/// The pid file engines ask for: written whole to a temporary name, then renamed into place, so a
+/// reader never sees a partial pid.
+fn write_pid_file(path: &str, pid: i32) -> Result<()> {
+    let path = super::absolute(path)?;
+    let tmp = alloc::format!("{path}.tmp");
+    let what = || alloc::format!("write pid file {path}");
+    let fd = rustix::fs::open(
+        tmp.as_str(),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o644),
+    )
+    .with_context(what)?;
+    let text = alloc::format!("{pid}");
+    crate::rt::write_all(fd.as_fd(), text.as_bytes()).with_context(what)?;
+    drop(fd);
+    match rustix::fs::rename(tmp.as_str(), path.as_str()) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = rustix::fs::unlink(tmp.as_str());
+            Err(Error::sys(what(), e))
+        }
+    }
 }

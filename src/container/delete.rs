@@ -29,15 +29,25 @@ pub fn run(g: &Global, o: &DeleteOpts) -> Result<i32> {
     Ok(0)
 }
 
-/// SIGKILLs the init of a live container and waits until it is gone. The lifecycle work
-/// implements it (pidfd_open + pidfd_send_signal + poll, then the cgroup's other processes).
-fn kill_init(_c: &Container, _st: &State) -> Result<()> {
-    Err(super::not_implemented("delete of a live container"))
+/// SIGKILLs the init of a live container and waits until it is gone.
+fn kill_init(_c: &Container, st: &State) -> Result<()> {
+    let Some(pidfd) = super::process::open_init(st)? else { return Ok(()) };
+    match syscalls::signal::pidfd_send_signal(&pidfd, 9) {
+        Ok(()) | Err(rustix::io::Errno::SRCH) => {}
+        Err(e) => return Err(crate::error::Error::sys("kill the container init", e)),
+    }
+    if !super::process::wait_exit(&pidfd, 10)? {
+        crate::bail!("the container init did not exit within 10s of SIGKILL");
+    }
+    Ok(())
 }
 
-/// Everything `delete` does once the container's processes are gone: (later) poststop hooks from
-/// the "poststop" slot and cgroup removal from the "cgroup" slot; then the state directory. Call
-/// with the lock held (`c` locked).
-pub fn destroy(c: Container, _st: &State) -> Result<()> {
+/// Everything `delete` does once the container's processes are gone: the poststop hooks (a
+/// failure is only a warning, as the spec says), (later) cgroup removal from the "cgroup" slot,
+/// then the state directory. Call with the lock held (`c` locked).
+pub fn destroy(c: Container, st: &State) -> Result<()> {
+    if let Err(e) = super::start::run_hooks(st, "poststop", Status::Stopped) {
+        crate::log::log(crate::log::Level::Warning, format_args!("{e}"));
+    }
     c.remove()
 }

@@ -1,5 +1,6 @@
 //! The verbs, one file each, all of the shape `run(global, opts) -> Result<exit status>`.
 //! `dispatch` maps a parsed command line to its verb.
+pub mod channel;
 pub mod checkpoint;
 pub mod create;
 pub mod delete;
@@ -8,15 +9,19 @@ pub mod exec;
 pub mod features;
 pub mod kill;
 pub mod list;
+pub mod ns;
 pub mod pause;
+pub mod process;
 pub mod ps;
 pub mod restore;
 pub mod resume;
 pub mod run;
+pub mod selfexe;
 pub mod spec_cmd;
 pub mod start;
 pub mod state;
 pub mod update;
+pub mod validate;
 
 use crate::cli::{Command, Global};
 use crate::error::{Context, Error, Result};

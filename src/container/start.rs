@@ -1,7 +1,49 @@
-//! `rsrun start`: not written yet; the lifecycle work replaces this stub.
+//! `rsrun start`: lets a created container's init exec the user process, then runs the poststart
+//! hooks. A failing poststart hook fails `start` (runtime-spec 1.3).
 use crate::cli::Global;
-use crate::error::Result;
+use crate::error::{Context, Error, Result};
+use crate::state::{Container, EXEC_FIFO, Id, State, Status, Store};
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
 
-pub fn run(_g: &Global, _o: crate::state::Id) -> Result<i32> {
-    Err(super::not_implemented("start"))
+pub fn run(g: &Global, id: Id) -> Result<i32> {
+    let c = Store::new(&g.root).get(id)?;
+    c.lock()?;
+    let st = c.load()?;
+    match c.status(&st)? {
+        Status::Created => {}
+        Status::Stopped => crate::bail!("cannot start a container that has stopped"),
+        s => crate::bail!("cannot start an already {s} container"),
+    }
+    start(&c, &st)?;
+    Ok(0)
+}
+
+/// Releases the init blocked on the exec fifo and runs the poststart hooks.
+pub fn start(c: &Container, st: &State) -> Result<()> {
+    // Non-blocking: with no reader (the init is gone) the open fails with ENXIO instead of hanging.
+    let fifo = match rustix::fs::openat(c.dir(), EXEC_FIFO, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::NXIO) => return Err(Error::msg("cannot start a container that has stopped")),
+        Err(e) => return Err(Error::sys(format_args!("open {}/{EXEC_FIFO}", c.path()), e)),
+    };
+    rustix::io::write(&fifo, b"0").with_context(|| alloc::format!("write {}/{EXEC_FIFO}", c.path()))?;
+    drop(fifo);
+    rustix::fs::unlinkat(c.dir(), EXEC_FIFO, AtFlags::empty())
+        .with_context(|| alloc::format!("remove {}/{EXEC_FIFO}", c.path()))?;
+    run_hooks(st, "poststart", Status::Running)
+}
+
+/// Runs the poststart or poststop hooks kept in the state's "hooks" slot.
+pub fn run_hooks(st: &State, kind: &str, status: Status) -> Result<()> {
+    let Some(raw) = st.extra("hooks") else { return Ok(()) };
+    let doc = crate::json::parse(raw.as_bytes()).map_err(Error::msg)?;
+    let hooks = crate::spec::parse_hooks(doc.root())?;
+    let list = if kind == "poststart" { &hooks.poststart } else { &hooks.poststop };
+    if list.is_empty() {
+        return Ok(());
+    }
+    let mut w = crate::json::Writer::new();
+    st.write_hook_state(&mut w, status);
+    crate::hooks::run_all(kind, list, w.as_bytes())
 }

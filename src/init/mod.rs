@@ -43,3 +43,148 @@ pub struct Context<'s, 'a> {
     /// with it.
     pub install_seccomp: &'s dyn Fn() -> Result<()>,
 }
+
+use crate::container::channel::{Channel, Msg};
+use crate::container::ns::Plan;
+use crate::error::{Context as _, Error};
+use crate::state::{State, Status};
+use core::convert::Infallible;
+use rustix::fd::{AsFd, BorrowedFd};
+use syscalls::process::{CloneArgs, CloneFlags, Fork, clone3, exit_group};
+
+/// What the child needs besides the `Context`, all set up by `create` before clone3.
+pub struct Launch<'s> {
+    pub plan: &'s Plan,
+    pub chan: &'s Channel,
+    /// The exec fifo, opened O_RDWR by the parent: reading it blocks until `start` writes.
+    pub fifo: BorrowedFd<'s>,
+    /// Wait for the parent's Go (uid/gid maps written, cgroups joined) before anything else.
+    pub wait_go: bool,
+    /// The container's state as create will save it; the child fills in the pid for hook input.
+    pub state: &'s State,
+}
+
+/// The container init: sets everything up, reports to the parent, waits for `start`, execs.
+/// Never returns: it ends in execve or, on any error, reports the error and exits.
+pub fn run(ctx: &Context, l: &Launch) -> ! {
+    let err = match init(ctx, l) {
+        Err(e) => e,
+        Ok(never) => match never {},
+    };
+    let _ = l.chan.send(&Msg::Error(err.message().as_bytes().to_vec()));
+    exit_group(1)
+}
+
+fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
+    process::make_undumpable()?;
+    let mut state = l.state.clone();
+    if l.wait_go {
+        match l.chan.recv()? {
+            Msg::Go(pid) => state.pid = pid,
+            _ => return Err(Error::msg("container setup: expected the go-ahead from rsrun")),
+        }
+        if l.plan.clone.contains(CloneFlags::NEWUSER) {
+            become_root_in_userns()?;
+        }
+    }
+    join_namespaces(ctx, l)?;
+    if l.plan.pid_fork {
+        // SAFETY: single-threaded; the intermediate process only reports the new pid and exits.
+        match unsafe { clone3(&CloneArgs::new(CloneFlags::PARENT)) }.context("clone3 into the PID namespace")? {
+            Fork::Child => {}
+            Fork::Parent { pid, .. } => {
+                let _ = l.chan.send(&Msg::InitPid(pid.as_raw_nonzero().get()));
+                exit_group(0)
+            }
+        }
+    }
+
+    let hook_state = |status: Status| {
+        let mut w = crate::json::Writer::new();
+        state.write_hook_state(&mut w, status);
+        w.into_bytes()
+    };
+    let hooks = ctx.spec.hooks.as_ref();
+    rootfs::setup(ctx, &mut || {
+        if let Some(h) = hooks {
+            if !h.prestart.is_empty() || !h.create_runtime.is_empty() {
+                l.chan.send(&Msg::RuntimeHooks)?;
+                match l.chan.recv()? {
+                    Msg::HooksDone => {}
+                    _ => return Err(Error::msg("container setup: rsrun did not finish the createRuntime hooks")),
+                }
+            }
+            crate::hooks::run_all("createContainer", &h.create_container, &hook_state(Status::Creating))?;
+        }
+        Ok(())
+    })?;
+    set_names(ctx)?;
+    rootfs::finish(ctx)?;
+    let prepared = process::prepare(ctx)?;
+    process::apply(ctx, &prepared)?;
+
+    l.chan.send(&Msg::Ready)?;
+    wait_for_start(l.fifo)?;
+    if let Some(h) = hooks {
+        crate::hooks::run_all("startContainer", &h.start_container, &hook_state(Status::Created))?;
+    }
+    Err(process::exec(ctx, &prepared))
+}
+
+/// In a new user namespace whose maps the parent has written: take uid and gid 0 there, so the
+/// setup runs as the namespace's root.
+fn become_root_in_userns() -> Result<()> {
+    let root_gid = rustix::process::Gid::ROOT;
+    let root_uid = rustix::process::Uid::ROOT;
+    rustix::thread::set_thread_res_gid(root_gid, root_gid, root_gid).context("setresgid(0) in the user namespace")?;
+    rustix::thread::set_thread_res_uid(root_uid, root_uid, root_uid).context("setresuid(0) in the user namespace")?;
+    Ok(())
+}
+
+/// Joins the namespaces given by path, then unshares the ones that must come after them, then
+/// writes the time offsets of a new time namespace.
+fn join_namespaces(ctx: &Context, l: &Launch) -> Result<()> {
+    use rustix::thread::{UnshareFlags, move_into_link_name_space, unshare_unsafe};
+    for (f, fd) in &l.plan.join {
+        move_into_link_name_space(fd.as_fd(), None)
+            .with_context(|| alloc::format!("join the {} namespace", crate::container::ns::name(*f)))?;
+    }
+    if !l.plan.unshare.is_empty() {
+        // SAFETY: single-threaded; unsharing namespaces affects only this process (and its children).
+        unsafe { unshare_unsafe(UnshareFlags::from_bits_retain(l.plan.unshare.bits() as u32)) }
+            .context("unshare the container's namespaces")?;
+    }
+    if l.plan.time_offsets {
+        let mut text = alloc::string::String::new();
+        for (clock, off) in ctx.spec.linux.as_ref().map_or(&[][..], |x| &x.time_offsets[..]) {
+            use core::fmt::Write;
+            let _ = writeln!(text, "{clock} {} {}", off.secs, off.nanosecs);
+        }
+        crate::procfs::ProcFs::open("/proc")?
+            .write("self/timens_offsets", text.as_bytes())
+            .context("linux.timeOffsets")?;
+    }
+    Ok(())
+}
+
+fn set_names(ctx: &Context) -> Result<()> {
+    if let Some(h) = ctx.spec.hostname.as_deref().filter(|h| !h.is_empty()) {
+        rustix::system::sethostname(h.as_bytes()).context("sethostname")?;
+    }
+    if let Some(d) = ctx.spec.domainname.as_deref().filter(|d| !d.is_empty()) {
+        rustix::system::setdomainname(d.as_bytes()).context("setdomainname")?;
+    }
+    Ok(())
+}
+
+/// Blocks until `start` writes to the exec fifo.
+fn wait_for_start(fifo: BorrowedFd) -> Result<()> {
+    let mut b = [0u8; 1];
+    loop {
+        match rustix::io::read(fifo, &mut b) {
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("wait for start on the exec fifo", e)),
+        }
+    }
+}

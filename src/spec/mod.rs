@@ -6,7 +6,7 @@ mod parse;
 mod types;
 
 pub use default::default_config;
-pub use parse::{parse_config, parse_process, parse_resources};
+pub use parse::{parse_config, parse_hooks, parse_process, parse_resources};
 pub use types::*;
 
 #[cfg(test)]

@@ -71,6 +71,13 @@ pub fn parse_resources<'a>(v: Value<'_, 'a>) -> Result<Resources<'a>> {
     Ok(r)
 }
 
+/// Parses a `hooks` object on its own (kept in state.json for `start` and `delete`).
+pub fn parse_hooks<'a>(v: Value<'_, 'a>) -> Result<Hooks<'a>> {
+    let mut h = Hooks::default();
+    h.fill(v, &Path::ROOT.field("hooks"))?;
+    Ok(h)
+}
+
 // ---- the configuration ------------------------------------------------------------------------
 
 impl<'a> Fill<'a> for Spec<'a> {

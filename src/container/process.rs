@@ -1,0 +1,51 @@
+//! The container's init process as later verbs reach it: through a pidfd opened only after checking
+//! that the pid still belongs to the process create made (same start time), so a recycled pid is
+//! never signalled.
+use crate::error::{Context, Error, Result};
+use crate::state::{State, proc_stat};
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+use rustix::process::{Pid, PidfdFlags, pidfd_open};
+use rustix::time::Timespec;
+
+/// A pidfd for the init, or None when it is gone (exited, zombie, or its pid reused).
+pub fn open_init(st: &State) -> Result<Option<OwnedFd>> {
+    let Some(pid) = Pid::from_raw(st.pid) else { return Ok(None) };
+    let fd = match pidfd_open(pid, PidfdFlags::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::SRCH) => return Ok(None),
+        Err(e) => return Err(Error::sys(format_args!("pidfd_open {}", st.pid), e)),
+    };
+    // Checked after the pidfd exists: from here the pidfd names this very process.
+    match proc_stat(st.pid)? {
+        Some(ps) if !matches!(ps.state, b'Z' | b'X' | b'x') && (st.start_time == 0 || ps.start_time == st.start_time) => {
+            Ok(Some(fd))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Sends `sig` to the init; "container not running" when it is gone (containerd matches it).
+pub fn signal_init(st: &State, sig: i32) -> Result<()> {
+    let fd = open_init(st)?.ok_or_else(|| Error::msg("container not running"))?;
+    match syscalls::signal::pidfd_send_signal(&fd, sig) {
+        Ok(()) => Ok(()),
+        Err(Errno::SRCH) => Err(Error::msg("container not running")),
+        Err(e) => Err(Error::sys(format_args!("send signal {sig} to the container init"), e)),
+    }
+}
+
+/// Waits until the process behind `pidfd` has exited (a zombie counts), at most `secs` seconds.
+/// Returns false on timeout.
+pub fn wait_exit(pidfd: &OwnedFd, secs: i64) -> Result<bool> {
+    let t = Timespec { tv_sec: secs, tv_nsec: 0 };
+    let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
+    loop {
+        match poll(&mut fds, Some(&t)) {
+            Ok(n) => return Ok(n > 0),
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e).context("poll pidfd"),
+        }
+    }
+}
