@@ -6,6 +6,15 @@ fn main() {
     for arg in ["-nostartfiles", "-nostdlib", "-static", "-no-pie"] {
         println!("cargo:rustc-link-arg-bins={arg}");
     }
+    // With panic = "abort" nothing unwinds, so the unwind tables (.eh_frame, ~10% of the file) are
+    // dead weight. rustc has no stable per-profile switch to stop emitting them, and a global
+    // `-C force-unwind-tables=no` would break the tests (they unwind); instead the linker drops them
+    // from the binary only, through a script that augments (INSERT) the default one.
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let script = std::path::Path::new(&out).join("discard-eh-frame.ld");
+    std::fs::write(&script, "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) } } INSERT BEFORE .text;\n")
+        .expect("write linker script");
+    println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
     // `rsrun --version` prints the commit it was built from (docker parses the `commit:` line).
     let sha = Command::new("git")
         .args(["rev-parse", "HEAD"])
