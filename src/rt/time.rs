@@ -1,10 +1,7 @@
 //! Wall-clock time and RFC 3339 timestamps (log lines, `created` in state.json).
 //!
-//! `clock_gettime` is a raw syscall here on purpose: rustix's version goes through the vDSO, which it
-//! finds via the aux vector; without libc that costs a `prctl(PR_GET_AUXV)` (or an open/read of
-//! /proc/self/auxv) plus the ELF symbol lookup code. rsrun asks for the time at most a few times per
-//! run, so one plain syscall is cheaper in both syscalls and bytes.
-use linux_raw_sys::general::__NR_clock_gettime;
+//! The clock is read with `syscalls::time::clock_gettime`, a plain syscall (rustix's goes through
+//! the vDSO, which without libc costs an auxv lookup first).
 
 /// Seconds and nanoseconds since the Unix epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,15 +10,10 @@ pub struct Timespec {
     pub nsec: u32,
 }
 
-/// `syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts)`: the current wall-clock time. The call cannot
-/// fail with a valid clock id and pointer; a zero time is returned if it ever does.
+/// The current wall-clock time; a zero time if the clock cannot be read (it always can).
 pub fn realtime() -> Timespec {
-    const CLOCK_REALTIME: usize = 0;
-    let mut ts = [0i64; 2];
-    // SAFETY: CLOCK_REALTIME is valid and `ts` is a writable `struct timespec` (two 64-bit fields).
-    let r = unsafe { syscalls::raw::syscall2(__NR_clock_gettime, CLOCK_REALTIME, ts.as_mut_ptr() as usize) };
-    match r {
-        Ok(_) => Timespec { sec: ts[0], nsec: ts[1] as u32 },
+    match syscalls::time::clock_gettime(syscalls::time::ClockId::Realtime) {
+        Ok(t) => Timespec { sec: t.tv_sec, nsec: t.tv_nsec as u32 },
         Err(_) => Timespec { sec: 0, nsec: 0 },
     }
 }
