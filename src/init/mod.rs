@@ -71,7 +71,11 @@ pub fn run(ctx: &Context, l: &Launch) -> ! {
         Err(e) => e,
         Ok(never) => match never {},
     };
-    let _ = l.chan.send(&Msg::Error(err.message().as_bytes().to_vec()));
+    // Before "ready" the parent reports the error; after it (the exec itself failed once `start`
+    // released us) nobody listens on the channel, so the container's stderr gets it, as with crun.
+    if l.chan.send(&Msg::Error(err.message().as_bytes().to_vec())).is_err() {
+        crate::log::error(err.message());
+    }
     exit_group(1)
 }
 

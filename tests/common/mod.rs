@@ -37,11 +37,17 @@ mod env;
 mod leaks;
 mod runtime;
 
+#[allow(unused_imports)]
 pub use bundle::*;
+#[allow(unused_imports)]
 pub use cmd::*;
+#[allow(unused_imports)]
 pub use diff::*;
+#[allow(unused_imports)]
 pub use env::*;
+#[allow(unused_imports)]
 pub use leaks::*;
+#[allow(unused_imports)]
 pub use runtime::*;
 
 /// The few libc calls the harness needs. std links glibc on this target anyway; declaring them avoids
