@@ -8,3 +8,4 @@ pub mod cli;
 pub mod error;
 pub mod log;
 pub mod rt;
+pub mod seccomp;
