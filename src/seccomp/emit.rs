@@ -180,19 +180,44 @@ impl<'r> Emitter<'r> {
 
     /// Conditional rules of one syscall: the first whose conditions all hold decides.
     fn block(&mut self, rules: &[CondRule], wide: bool) {
-        for (i, rule) in rules.iter().enumerate() {
-            let last_rule = i + 1 == rules.len();
-            let next = if last_rule { self.default } else { self.asm.label() };
-            let ret = self.asm.ret(rule.ret);
-            for (j, c) in rule.conds.iter().enumerate() {
-                let last = j + 1 == rule.conds.len();
-                let pass = if last { ret } else { self.asm.label() };
-                self.cond(c, wide, pass, next);
-                if !last {
-                    self.asm.bind(pass);
+        let mut i = 0;
+        while i < rules.len() {
+            // A run of `arg == v` rules with one action on one argument (and one high word) is
+            // one set test: the high word once, then a jeq per value (docker's personality).
+            let run = rules[i..].iter().take_while(|r| same_eq_set(r, &rules[i], wide)).count();
+            let n = if run >= 2 { run } else { 1 };
+            let next = if i + n == rules.len() { self.default } else { self.asm.label() };
+            let ret = self.asm.ret(rules[i].ret);
+            if n >= 2 {
+                let c = rules[i].conds[0];
+                let lo = 16 + 8 * c.index;
+                if wide {
+                    let l = self.asm.label();
+                    self.asm.stmt(LD_ABS, lo + 4);
+                    self.asm.jump(JEQ, (c.value >> 32) as u32, l, next);
+                    self.asm.bind(l);
+                }
+                self.asm.stmt(LD_ABS, lo);
+                for (k, r) in rules[i..i + n].iter().enumerate() {
+                    let f = if k + 1 == n { next } else { self.asm.label() };
+                    self.asm.jump(JEQ, r.conds[0].value as u32, ret, f);
+                    if k + 1 < n {
+                        self.asm.bind(f);
+                    }
+                }
+            } else {
+                let rule = &rules[i];
+                for (j, c) in rule.conds.iter().enumerate() {
+                    let last = j + 1 == rule.conds.len();
+                    let pass = if last { ret } else { self.asm.label() };
+                    self.cond(c, wide, pass, next);
+                    if !last {
+                        self.asm.bind(pass);
+                    }
                 }
             }
-            if !last_rule {
+            i += n;
+            if i < rules.len() {
                 self.asm.bind(next);
             }
         }
@@ -277,4 +302,13 @@ impl<'r> Emitter<'r> {
             }
         }
     }
+}
+
+/// `r` is a single `arg == v` test that can join a set test started by `first`.
+fn same_eq_set(r: &CondRule, first: &CondRule, wide: bool) -> bool {
+    let (c, f) = match (&r.conds[..], &first.conds[..]) {
+        ([c], [f]) => (c, f),
+        _ => return false,
+    };
+    c.op == Op::Eq && f.op == Op::Eq && c.index == f.index && r.ret == first.ret && (!wide || c.value >> 32 == f.value >> 32)
 }

@@ -1,7 +1,7 @@
 //! Test helpers for the seccomp compiler: a classic-BPF interpreter and validator, a seeded PRNG,
 //! random profiles, and the line format shared with tests/seccomp_ref.py.
 #![allow(dead_code)]
-use rsrun::seccomp::{Action, ArgCond, Arch, Op, Profile, SockFilter, SyscallRule};
+use rsrun::seccomp::{Action, ArgCond, Arch, Op, Profile, SockFilter, SyscallRule, syscall_number};
 use std::fmt::Write;
 
 pub const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
@@ -308,4 +308,108 @@ pub fn random_profile<'a>(rng: &mut Rng, names: &[&'a str]) -> Profile<'a> {
         p.syscalls.push(SyscallRule { names: rule_names, action, errno_ret, args });
     }
     p
+}
+
+/// x86's multiplexed calls (libseccomp adds a socketcall/ipc rule with `arg0 == code` for them).
+const MUX: &[(&str, u32, u64)] = &[
+    ("socket", 102, 1), ("bind", 102, 2), ("connect", 102, 3), ("listen", 102, 4), ("accept", 102, 5),
+    ("getsockname", 102, 6), ("getpeername", 102, 7), ("socketpair", 102, 8), ("send", 102, 9),
+    ("recv", 102, 10), ("sendto", 102, 11), ("recvfrom", 102, 12), ("shutdown", 102, 13),
+    ("setsockopt", 102, 14), ("getsockopt", 102, 15), ("sendmsg", 102, 16), ("recvmsg", 102, 17),
+    ("accept4", 102, 18), ("recvmmsg", 102, 19), ("sendmmsg", 102, 20), ("semop", 117, 1),
+    ("semget", 117, 2), ("semctl", 117, 3), ("semtimedop", 117, 4), ("msgsnd", 117, 11),
+    ("msgrcv", 117, 12), ("msgget", 117, 13), ("msgctl", 117, 14), ("shmat", 117, 21),
+    ("shmdt", 117, 22), ("shmget", 117, 23), ("shmctl", 117, 24),
+];
+
+fn ret_of(a: Action, errno: Option<u32>) -> u32 {
+    let e = errno.unwrap_or(1) & 0xFFFF;
+    match a {
+        Action::Kill | Action::KillThread => 0,
+        Action::KillProcess => 0x8000_0000,
+        Action::Trap => 0x0003_0000,
+        Action::Errno => 0x0005_0000 | e,
+        Action::Trace => 0x7FF0_0000 | e,
+        Action::Allow => 0x7FFF_0000,
+        Action::Log => 0x7FFC_0000,
+        Action::Notify => 0x7FC0_0000,
+    }
+}
+
+fn holds(c: &ArgCond, arg: u64, wide: bool) -> bool {
+    let (a, v, m) = if wide { (arg, c.value, c.value_two) } else { (arg as u32 as u64, c.value as u32 as u64, c.value_two as u32 as u64) };
+    match c.op {
+        Op::Eq => a == v,
+        Op::Ne => a != v,
+        Op::Lt => a < v,
+        Op::Le => a <= v,
+        Op::Gt => a > v,
+        Op::Ge => a >= v,
+        Op::MaskedEq => a & v == m & v, // value is the mask
+    }
+}
+
+/// runc's decision for `d`, evaluated straight from the profile (an oracle independent of the
+/// compiler): arch checks as libseccomp, runc's -ENOSYS stub, unconditional rules first, then the
+/// first conditional rule that holds, else the default.
+pub fn model(p: &Profile, d: &Data) -> u32 {
+    let default = ret_of(p.default_action, p.default_errno_ret);
+    let listed = |a: Arch| p.architectures.contains(&a);
+    let bit30 = d.nr & 0x4000_0000 != 0;
+    let arch = match d.arch {
+        AUDIT_ARCH_X86_64 if bit30 && listed(Arch::X32) => Arch::X32,
+        AUDIT_ARCH_X86_64 if bit30 && d.nr == u32::MAX => return default,
+        AUDIT_ARCH_X86_64 if bit30 => return 0,
+        AUDIT_ARCH_X86_64 => Arch::X86_64,
+        AUDIT_ARCH_I386 if listed(Arch::X86) => Arch::X86,
+        _ => return 0,
+    };
+    let mux = |n: &str| MUX.iter().find(|m| m.0 == n).map(|m| (m.1, m.2));
+    // runc's stub, for listed arches, unless the default is permissive.
+    if listed(arch) && !matches!(p.default_action, Action::Allow | Action::Log | Action::Trace) {
+        let max = p.syscalls.iter().flat_map(|r| &r.names).filter_map(|n| match mux(n) {
+            Some((m, _)) if arch == Arch::X86 => Some(m),
+            _ => syscall_number(arch, n),
+        }).max().unwrap_or(0);
+        if max != 0 && d.nr > max {
+            return 0x0005_0000 | 38;
+        }
+    }
+    // x86_64 numbers >= 0x8000_0000 (bit 30 clear): libseccomp's x86_64 section sends every
+    // number >= 0x4000_0000 to x32's, or to the bad-arch action.
+    if arch == Arch::X86_64 && d.nr >= 0x4000_0000 {
+        return if listed(Arch::X32) { default } else { 0 };
+    }
+    // Candidate rules for d.nr in profile order: (conditions, return value).
+    let mut cands: Vec<(Vec<ArgCond>, u32)> = Vec::new();
+    for r in &p.syscalls {
+        let ret = ret_of(r.action, r.errno_ret);
+        if ret == default {
+            continue;
+        }
+        let repeated = r.args.iter().enumerate().any(|(i, a)| r.args[..i].iter().any(|b| b.index == a.index));
+        let groups: Vec<Vec<ArgCond>> = if repeated { r.args.iter().map(|a| vec![*a]).collect() } else { vec![r.args.clone()] };
+        for n in &r.names {
+            for g in &groups {
+                if syscall_number(arch, n) == Some(d.nr) {
+                    cands.push((g.clone(), ret));
+                }
+                if let (Arch::X86, Some((m, code))) = (arch, mux(n)) {
+                    if m == d.nr {
+                        let mut c = vec![ArgCond { index: 0, value: code, value_two: 0, op: Op::Eq }];
+                        c.extend(g.iter().filter(|a| a.index != 0));
+                        cands.push((c, ret));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(c) = cands.iter().find(|c| c.0.is_empty()) {
+        return c.1;
+    }
+    let wide = arch == Arch::X86_64;
+    cands
+        .iter()
+        .find(|(conds, _)| conds.iter().all(|c| holds(c, d.args[c.index as usize], wide)))
+        .map_or(default, |c| c.1)
 }
