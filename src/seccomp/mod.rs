@@ -70,6 +70,6 @@ mod tests {
         assert_eq!(syscall_number(Arch::X32, "rt_sigaction"), Some(0x4000_0200));
         assert_eq!(syscall_number(Arch::X86_64, "no_such_call"), None);
         assert_eq!(syscall_number(Arch::Foreign, "read"), None);
-        assert!(tables::COUNT > 400);
+        const { assert!(tables::COUNT > 400) };
     }
 }

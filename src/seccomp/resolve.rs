@@ -170,8 +170,13 @@ pub(super) fn resolve(p: &Profile) -> Result<Resolved> {
 
 /// The sorted decision table of one arch.
 fn entries(p: &Profile, col: Col, default: u32) -> Vec<(u32, Entry)> {
-    // (number, entry) in profile order; Entry::Cond holds a single rule here.
+    // (number, entry) sorted by number, profile order kept within a number (insertion after the
+    // last equal key: cheaper in code than a library sort); Entry::Cond holds one rule here.
     let mut items: Vec<(u32, Entry)> = Vec::new();
+    let push = |items: &mut Vec<(u32, Entry)>, nr: u32, e: Entry| {
+        let at = items.partition_point(|x| x.0 <= nr);
+        items.insert(at, (nr, e));
+    };
     for r in &p.syscalls {
         let ret = ret_value(r.action, r.errno_ret);
         if ret == default {
@@ -184,17 +189,16 @@ fn entries(p: &Profile, col: Col, default: u32) -> Vec<(u32, Entry)> {
         for name in &r.names {
             for &group in &groups {
                 if let Some(nr) = lookup(col, name) {
-                    items.push((nr, entry(group.to_vec(), ret)));
+                    push(&mut items, nr, entry(group.to_vec(), ret));
                 }
                 if let (Col::X86, Some((mux, code))) = (col, multiplexed(name)) {
                     let mut mc = alloc::vec![cond(0, Op::Eq, code as u64, 0)];
                     mc.extend(group.iter().filter(|c| c.index != 0));
-                    items.push((mux, entry(mc, ret)));
+                    push(&mut items, mux, entry(mc, ret));
                 }
             }
         }
     }
-    items.sort_by_key(|e| e.0); // stable: profile order within a number
     let mut out: Vec<(u32, Entry)> = Vec::new();
     for (nr, e) in items {
         match (out.last_mut(), e) {

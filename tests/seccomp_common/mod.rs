@@ -22,9 +22,9 @@ impl Data {
             0 => self.nr,
             4 => self.arch,
             8 | 12 => 0, // instruction pointer
-            16..=63 if off % 4 == 0 => {
+            16..=63 if off.is_multiple_of(4) => {
                 let a = self.args[(off as usize - 16) / 8];
-                if off % 8 == 0 { a as u32 } else { (a >> 32) as u32 }
+                if off.is_multiple_of(8) { a as u32 } else { (a >> 32) as u32 }
             }
             _ => panic!("load at bad offset {off}"),
         }
@@ -394,12 +394,12 @@ pub fn model(p: &Profile, d: &Data) -> u32 {
                 if syscall_number(arch, n) == Some(d.nr) {
                     cands.push((g.clone(), ret));
                 }
-                if let (Arch::X86, Some((m, code))) = (arch, mux(n)) {
-                    if m == d.nr {
-                        let mut c = vec![ArgCond { index: 0, value: code, value_two: 0, op: Op::Eq }];
-                        c.extend(g.iter().filter(|a| a.index != 0));
-                        cands.push((c, ret));
-                    }
+                if let (Arch::X86, Some((m, code))) = (arch, mux(n))
+                    && m == d.nr
+                {
+                    let mut c = vec![ArgCond { index: 0, value: code, value_two: 0, op: Op::Eq }];
+                    c.extend(g.iter().filter(|a| a.index != 0));
+                    cands.push((c, ret));
                 }
             }
         }
