@@ -15,5 +15,6 @@ pub mod json;
 pub mod log;
 pub mod procfs;
 pub mod rt;
+pub mod seccomp;
 pub mod spec;
 pub mod state;

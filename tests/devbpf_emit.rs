@@ -1,7 +1,7 @@
 //! The emitted device programs, run by a small eBPF interpreter on many random requests and compared
 //! with a direct reading of the rule semantics; the cgroup-v1 lines, run through a model of the v1
 //! controller, compared the same way. Rule lists: random ones, and those docker, podman and
-//! containerd (ctr) send (/work/shared/fixtures/configs/*.json).
+//! containerd (ctr) send (tests/fixtures/configs/*.json).
 use rsrun::bpf::{Access, DeviceKind, DeviceRule, V1Line, program, v1_lines, with_defaults};
 use syscalls::bpf::BpfInsn;
 
@@ -223,7 +223,7 @@ fn rule(allow: bool, kind: Option<&str>, major: Option<i64>, minor: Option<i64>)
     DeviceRule::from_oci(allow, kind, major, minor, Some("rwm")).unwrap()
 }
 
-/// linux.resources.devices of /work/shared/fixtures/configs/docker.json.
+/// linux.resources.devices of tests/fixtures/configs/docker.json.
 fn docker() -> Vec<DeviceRule> {
     let c = Some("c");
     vec![
