@@ -4,20 +4,28 @@
 //! this order (runc's order):
 //!   1. namespaces joined by path, uid/gid maps awaited, time offsets (src/init/mod.rs, orchestration)
 //!   2. `rootfs::setup`   propagation, rootfs bind, mounts, /dev, devices, before_pivot callback
-//!                        (createRuntime/createContainer hooks), pivot_root or --no-pivot
+//!      (createRuntime/createContainer hooks), pivot_root or --no-pivot
 //!   3. hostname, domainname (orchestration)
 //!   4. `rootfs::finish`  sysctl, readonly paths, masked paths, readonly root
 //!   5. `process::prepare` resolve args[0] on the container's PATH, build env, validate
 //!   6. `process::apply`  rlimits, oom_score_adj, scheduler, ioprio, personality, LSM labels, user,
-//!                        capabilities, no_new_privs, umask, cwd, fd hygiene (seccomp via the
-//!                        context's callback at runc's point)
+//!      capabilities, no_new_privs, umask, cwd, fd hygiene (seccomp via the
+//!      context's callback at runc's point)
 //!   7. report "ready" to the parent, block on the exec fifo, startContainer hooks (orchestration)
 //!   8. `process::exec`   seccomp if it goes last, execve
 use crate::error::Result;
 use crate::spec::Spec;
 
+pub mod caps;
+pub mod exec;
+pub mod limits;
+pub mod lsm;
 pub mod process;
+pub mod procfs;
+mod rawsys;
 pub mod rootfs;
+pub mod sched;
+pub mod user;
 
 /// Everything the container init needs, computed by `create` before clone3.
 pub struct Context<'s, 'a> {
