@@ -196,6 +196,21 @@ fn child() {
             let s = with_process(crun_spec(report), |p| p.oom_score_adj = Some(100));
             run_all(&s, 0, None, Role::Init, &noop, &|| {})
         }
+        "proc-overmount" => {
+            // A file bind-mounted over /proc/<pid>/oom_score_adj (CVE-2025-52881's trick with a
+            // harmless target): the write must refuse to cross into it.
+            enter(true);
+            std::fs::write("/tmp/fake", "untouched").unwrap();
+            let target = format!("/proc/{}/oom_score_adj", std::process::id());
+            rustix::mount::mount_bind("/tmp/fake", target.as_str()).unwrap();
+            let s = with_process(crun_spec(report), |p| p.oom_score_adj = Some(100));
+            run_all(&s, 0, None, Role::Init, &noop, &|| {})
+        }
+        "proc-symlink" => {
+            enter(false);
+            let s = with_process(crun_spec(report), |p| p.oom_score_adj = Some(100));
+            run_all(&s, 0, None, Role::Init, &noop, &|| {})
+        }
         "cwd-missing" => {
             enter(true);
             let s = with_process(crun_spec(report), |p| p.cwd = "/nonexistent".into());
@@ -372,4 +387,22 @@ fn errors_name_the_field() {
         "process.cwd: chdir to cwd (\"/nonexistent\") set in config.json failed: No such file or directory"
     );
     assert_eq!(err("not-found"), "exec: \"nosuchcmd\": executable file not found in $PATH");
+    assert_eq!(
+        err("proc-overmount"),
+        "process.oomScoreAdj: open /proc/self/oom_score_adj: Invalid cross-device link"
+    );
+    assert_eq!(std::fs::read_to_string(r.root().join("tmp/fake")).unwrap(), "untouched");
+}
+
+#[test]
+fn proc_must_be_a_procfs_directory() {
+    if !require_root() {
+        return;
+    }
+    let r = Rootfs::new("procsymlink");
+    std::fs::remove_dir(r.root().join("proc")).unwrap();
+    std::os::unix::fs::symlink("tmp", r.root().join("proc")).unwrap();
+    let o = run_child("proc-symlink", Some(&r.root()));
+    assert_eq!(o.code, 97, "{o}");
+    assert_eq!(o.err(), "process.oomScoreAdj: open /proc: Not a directory");
 }

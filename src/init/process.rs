@@ -240,7 +240,7 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
         lsm::apply_apparmor(pf, profile)?;
     }
 
-    // 7. no_new_privs, before anything that could be confused by it later (runc's position).
+    // 7. no_new_privs (runc: before the scheduler and the seccomp filter).
     if plan.nnp {
         rustix::thread::set_no_new_privs(true).map_err(|e| Error::sys("process.noNewPrivileges: prctl(PR_SET_NO_NEW_PRIVS)", e))?;
     }
@@ -289,7 +289,7 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
     // 15. The bounding set needs CAP_SETPCAP: before setresuid and capset take it away.
     plan.caps.apply_bounding()?;
 
-    // 16-17. Keep the permitted set across a switch away from uid 0 (cleared again by execve), and
+    // 16. Keep the permitted set across a switch away from uid 0 (cleared again by execve), and
     // hand a terminal on stdio to the user.
     let leaving_root = plan.ids.uid != 0;
     if leaving_root {
@@ -297,10 +297,10 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
         user::give_tty(plan.ids.uid);
     }
 
-    // 18. setgroups, setresgid, setresuid.
+    // 17. setgroups, setresgid, setresuid.
     user::switch(&plan.ids)?;
 
-    // 19-20. The working directory, then proof that it is inside the container (CVE-2024-21626: a
+    // 18. The working directory, then proof that it is inside the container (CVE-2024-21626: a
     // cwd like /proc/self/fd/7 reaching a host directory through a leaked fd).
     if chdir_later {
         rustix::process::chdir(p.cwd.as_str()).map_err(|e| chdir_error(&p.cwd, e))?;
@@ -309,13 +309,13 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
         verify_cwd()?;
     }
 
-    // 21. Effective, permitted, inheritable; then ambient (after the uid change, which clears it).
+    // 19. Effective, permitted, inheritable; then ambient (after the uid change, which clears it).
     plan.caps.apply()?;
 
-    // 22. Can this user execute the program? Fails `create` rather than the container after `start`.
+    // 20. Can this user execute the program? Fails `create` rather than the container after `start`.
     exec::check_access(&p.cmd.exe, &p.arg0)?;
 
-    // 23. The blocked mask survives execve: `rsrun run` blocks the signals it forwards.
+    // 21. The blocked mask survives execve: `rsrun run` blocks the signals it forwards.
     rawsys::unblock_all_signals().map_err(|e| Error::sys("rt_sigprocmask", e))?;
     Ok(())
 }
