@@ -143,8 +143,10 @@ pub struct Command {
     pub exe: CString,
     argv: CStrs,
     envp: CStrs,
-    argv_ptr: *const *const c_char,
-    envp_ptr: *const *const c_char,
+    /// `argv.finish()` and `envp.finish()`, kept as raw parts: the arrays live in the CStrs' own heap
+    /// buffers, which neither moving the CStrs nor anything else touches again.
+    argv_ptrs: (*const *const c_char, usize),
+    envp_ptrs: (*const *const c_char, usize),
 }
 
 impl Command {
@@ -158,9 +160,11 @@ impl Command {
             // Checked by Env::parse; values added later (HOME, LISTEN_*) hold no NUL either.
             envp.push(kv).map_err(|_| Error::msg("process.env: contains a NUL byte"))?;
         }
-        let argv_ptr = argv.finish().as_ptr();
-        let envp_ptr = envp.finish().as_ptr();
-        Ok(Self { exe, argv, envp, argv_ptr, envp_ptr })
+        let a = argv.finish();
+        let argv_ptrs = (a.as_ptr(), a.len());
+        let e = envp.finish();
+        let envp_ptrs = (e.as_ptr(), e.len());
+        Ok(Self { exe, argv, envp, argv_ptrs, envp_ptrs })
     }
 
     /// The argument strings (tests, messages).
@@ -175,9 +179,17 @@ impl Command {
     /// execve: returns only on failure ("exec /bin/foo: Permission denied"). No allocation before the
     /// syscall.
     pub fn execve(&self) -> Error {
-        // SAFETY: both arrays were built by CStrs::finish (NULL-terminated arrays of C strings) and
-        // are untouched since: `argv` and `envp` are private and never pushed to again.
-        let e = unsafe { crate::init::rawsys::execve(&self.exe, self.argv_ptr, self.envp_ptr) };
+        // SAFETY: the raw parts came from CStrs::finish, whose arrays (NULL-terminated, of C strings)
+        // stay valid and untouched while `argv` and `envp` live: both are private, never pushed to
+        // again, and dropped only with `self`.
+        let (argv, envp) = unsafe {
+            (
+                core::slice::from_raw_parts(self.argv_ptrs.0, self.argv_ptrs.1),
+                core::slice::from_raw_parts(self.envp_ptrs.0, self.envp_ptrs.1),
+            )
+        };
+        // SAFETY: as above, every pointer before the final NULL is a C string.
+        let e = unsafe { syscalls::process::execve(&self.exe, argv, envp) };
         Error::sys(format_args!("exec {}", self.exe.to_string_lossy()), e)
     }
 }

@@ -22,7 +22,6 @@ pub mod limits;
 pub mod lsm;
 pub mod process;
 pub mod procfs;
-mod rawsys;
 pub mod rootfs;
 pub mod sched;
 pub mod user;

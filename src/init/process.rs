@@ -15,7 +15,6 @@ use crate::init::caps::CapSets;
 use crate::init::exec::{self, Command, Env};
 use crate::init::limits::{self, Limit};
 use crate::init::procfs::Procfs;
-use crate::init::rawsys::{self, SchedAttr};
 use crate::init::sched::{self, Ioprio, Mempolicy};
 use crate::init::user::{self, Ids};
 use crate::init::lsm;
@@ -25,6 +24,10 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use rustix::io::Errno;
+use syscalls::fd::CloseRangeFlags;
+use syscalls::process::Personality as Persona;
+use syscalls::sched::SchedAttr;
+use syscalls::signal::{How, SigSet};
 
 /// Whether the process is the container's init (`create`/`run`) or an extra process (`exec`).
 /// `process.execCPUAffinity` applies to `exec` only: the runtime-spec says it "is not applicable to
@@ -51,7 +54,7 @@ struct Plan {
     selinux: Option<String>,
     scheduler: Option<SchedAttr>,
     ioprio: Option<Ioprio>,
-    personality: Option<u32>,
+    personality: Option<Persona>,
     mempolicy: Option<Mempolicy>,
     affinity: sched::Affinity,
 }
@@ -275,7 +278,7 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
     // 13. finalizeNamespace: every fd the container should not get becomes close-on-exec in one
     // syscall (the rootfs code leaves its temporary fds open on purpose).
     // SAFETY: CLOSE_RANGE_CLOEXEC closes nothing.
-    unsafe { rawsys::close_range_from(p.first_private_fd, rawsys::CLOSE_RANGE_CLOEXEC) }
+    unsafe { syscalls::fd::close_range(p.first_private_fd, u32::MAX, CloseRangeFlags::CLOEXEC) }
         .map_err(|e| Error::sys("close_range(CLOSE_RANGE_CLOEXEC)", e))?;
 
     // 14. chdir as root first (a directory only root can reach); EACCES/EPERM: again as the user.
@@ -316,7 +319,7 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
     exec::check_access(&p.cmd.exe, &p.arg0)?;
 
     // 21. The blocked mask survives execve: `rsrun run` blocks the signals it forwards.
-    rawsys::unblock_all_signals().map_err(|e| Error::sys("rt_sigprocmask", e))?;
+    syscalls::signal::rt_sigprocmask(How::SetMask, &SigSet::empty()).map_err(|e| Error::sys("rt_sigprocmask", e))?;
     Ok(())
 }
 
@@ -377,7 +380,7 @@ pub fn exec(ctx: &Context<'_, '_>, p: &Prepared) -> Error {
         return e.context("seccomp");
     }
     // SAFETY: nothing in the init uses an fd from this range after this point (see above).
-    let _ = unsafe { rawsys::close_range_from(p.first_private_fd, 0) };
+    let _ = unsafe { syscalls::fd::close_range(p.first_private_fd, u32::MAX, CloseRangeFlags::empty()) };
     p.cmd.execve()
 }
 

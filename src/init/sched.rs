@@ -4,8 +4,9 @@
 //! so the init sets them on itself. Checks follow runc's validator, with the field path in each error.
 use crate::bail;
 use crate::error::{Context, Error, Result};
-use crate::init::rawsys::{self, SchedAttr};
 use crate::spec::{IoPriority, MemoryPolicy, Personality, Scheduler};
+use syscalls::process::Personality as Persona;
+use syscalls::sched::{IoprioClass, MempolicyFlags, MempolicyMode, SchedAttr, SchedFlags, SchedPolicy};
 
 /// The bits of a list of small numbers ("0-3,7"): CPUs or NUMA nodes, at most `MAX_BITS`.
 pub const MAX_BITS: usize = 1024;
@@ -48,23 +49,23 @@ fn number(t: &str, whole: &str, field: &str) -> Result<usize> {
 }
 
 /// `SCHED_*` policies as the runtime-spec names them.
-const POLICIES: [(&str, u32); 6] = [
-    ("SCHED_OTHER", 0),
-    ("SCHED_FIFO", 1),
-    ("SCHED_RR", 2),
-    ("SCHED_BATCH", 3),
-    ("SCHED_IDLE", 5),
-    ("SCHED_DEADLINE", 6),
+const POLICIES: [(&str, SchedPolicy); 6] = [
+    ("SCHED_OTHER", SchedPolicy::Other),
+    ("SCHED_FIFO", SchedPolicy::Fifo),
+    ("SCHED_RR", SchedPolicy::Rr),
+    ("SCHED_BATCH", SchedPolicy::Batch),
+    ("SCHED_IDLE", SchedPolicy::Idle),
+    ("SCHED_DEADLINE", SchedPolicy::Deadline),
 ];
 
-const SCHED_FLAGS: [(&str, u64); 7] = [
-    ("SCHED_FLAG_RESET_ON_FORK", 0x01),
-    ("SCHED_FLAG_RECLAIM", 0x02),
-    ("SCHED_FLAG_DL_OVERRUN", 0x04),
-    ("SCHED_FLAG_KEEP_POLICY", 0x08),
-    ("SCHED_FLAG_KEEP_PARAMS", 0x10),
-    ("SCHED_FLAG_UTIL_CLAMP_MIN", 0x20),
-    ("SCHED_FLAG_UTIL_CLAMP_MAX", 0x40),
+const SCHED_FLAGS: [(&str, SchedFlags); 7] = [
+    ("SCHED_FLAG_RESET_ON_FORK", SchedFlags::RESET_ON_FORK),
+    ("SCHED_FLAG_RECLAIM", SchedFlags::RECLAIM),
+    ("SCHED_FLAG_DL_OVERRUN", SchedFlags::DL_OVERRUN),
+    ("SCHED_FLAG_KEEP_POLICY", SchedFlags::KEEP_POLICY),
+    ("SCHED_FLAG_KEEP_PARAMS", SchedFlags::KEEP_PARAMS),
+    ("SCHED_FLAG_UTIL_CLAMP_MIN", SchedFlags::UTIL_CLAMP_MIN),
+    ("SCHED_FLAG_UTIL_CLAMP_MAX", SchedFlags::UTIL_CLAMP_MAX),
 ];
 
 /// Checks `process.scheduler` and builds the sched_attr.
@@ -82,17 +83,17 @@ pub fn parse_scheduler(s: &Scheduler<'_>) -> Result<SchedAttr> {
     if !(-20..=19).contains(&s.nice) {
         bail!("process.scheduler.nice: must be from -20 to 19, got {}", s.nice);
     }
-    let realtime = policy == 1 || policy == 2;
+    let realtime = matches!(policy, SchedPolicy::Fifo | SchedPolicy::Rr);
     if realtime && !(1..=99).contains(&s.priority) {
         bail!("process.scheduler.priority: must be from 1 to 99 for {policy_name}, got {}", s.priority);
     }
     if !realtime && s.priority != 0 {
         bail!("process.scheduler.priority: can only be set for SCHED_FIFO or SCHED_RR");
     }
-    if policy != 6 && (s.runtime != 0 || s.deadline != 0 || s.period != 0) {
+    if policy != SchedPolicy::Deadline && (s.runtime != 0 || s.deadline != 0 || s.period != 0) {
         bail!("process.scheduler: runtime, deadline and period can only be set for SCHED_DEADLINE");
     }
-    let mut flags = 0u64;
+    let mut flags = SchedFlags::empty();
     for (i, f) in s.flags.iter().enumerate() {
         match SCHED_FLAGS.iter().find(|(n, _)| *n == *f) {
             Some(&(_, v)) => flags |= v,
@@ -107,43 +108,44 @@ pub fn parse_scheduler(s: &Scheduler<'_>) -> Result<SchedAttr> {
         runtime: s.runtime,
         deadline: s.deadline,
         period: s.period,
-        ..Default::default()
+        util_min: 0,
+        util_max: 0,
     })
 }
 
 pub fn apply_scheduler(attr: &SchedAttr) -> Result<()> {
-    rawsys::sched_setattr(attr).context("process.scheduler: sched_setattr")
+    syscalls::sched::sched_setattr(None, attr).context("process.scheduler: sched_setattr")
 }
 
-/// An I/O priority: class (1 RT, 2 BE, 3 IDLE) and level 0..=7.
+/// An I/O priority: class and level 0..=7.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ioprio {
-    pub class: u32,
-    pub level: u32,
+    pub class: IoprioClass,
+    pub level: u8,
 }
 
 pub fn parse_ioprio(p: &IoPriority<'_>) -> Result<Ioprio> {
     let class = match &*p.class {
-        "IOPRIO_CLASS_RT" => 1,
-        "IOPRIO_CLASS_BE" => 2,
-        "IOPRIO_CLASS_IDLE" => 3,
+        "IOPRIO_CLASS_RT" => IoprioClass::Rt,
+        "IOPRIO_CLASS_BE" => IoprioClass::Be,
+        "IOPRIO_CLASS_IDLE" => IoprioClass::Idle,
         other => bail!("process.ioPriority.class: unknown class {other:?}"),
     };
     if !(0..=7).contains(&p.priority) {
         bail!("process.ioPriority.priority: must be from 0 to 7, got {}", p.priority);
     }
-    Ok(Ioprio { class, level: p.priority as u32 })
+    Ok(Ioprio { class, level: p.priority as u8 })
 }
 
 pub fn apply_ioprio(p: Ioprio) -> Result<()> {
-    rawsys::ioprio_set(p.class, p.level).context("process.ioPriority: ioprio_set")
+    syscalls::sched::ioprio_set(None, p.class, p.level).context("process.ioPriority: ioprio_set")
 }
 
-/// `linux.personality`: the domain (PER_LINUX 0, PER_LINUX32 8). The runtime-spec defines no flags.
-pub fn parse_personality(p: &Personality<'_>) -> Result<u32> {
+/// `linux.personality`: the domain (PER_LINUX, PER_LINUX32). The runtime-spec defines no flags.
+pub fn parse_personality(p: &Personality<'_>) -> Result<Persona> {
     let persona = match &*p.domain {
-        "LINUX" => 0,
-        "LINUX32" => 8,
+        "LINUX" => Persona::empty(),
+        "LINUX32" => Persona::LINUX32,
         other => bail!("linux.personality.domain: unknown domain {other:?}"),
     };
     if let Some(f) = p.flags.first() {
@@ -152,30 +154,31 @@ pub fn parse_personality(p: &Personality<'_>) -> Result<u32> {
     Ok(persona)
 }
 
-pub fn apply_personality(persona: u32) -> Result<()> {
-    rawsys::personality(persona).context("linux.personality: personality")
+pub fn apply_personality(persona: Persona) -> Result<()> {
+    syscalls::process::personality(persona).map(drop).context("linux.personality: personality")
 }
 
-const MPOL_MODES: [(&str, u32); 7] = [
-    ("MPOL_DEFAULT", 0),
-    ("MPOL_PREFERRED", 1),
-    ("MPOL_BIND", 2),
-    ("MPOL_INTERLEAVE", 3),
-    ("MPOL_LOCAL", 4),
-    ("MPOL_PREFERRED_MANY", 5),
-    ("MPOL_WEIGHTED_INTERLEAVE", 6),
+const MPOL_MODES: [(&str, MempolicyMode); 7] = [
+    ("MPOL_DEFAULT", MempolicyMode::Default),
+    ("MPOL_PREFERRED", MempolicyMode::Preferred),
+    ("MPOL_BIND", MempolicyMode::Bind),
+    ("MPOL_INTERLEAVE", MempolicyMode::Interleave),
+    ("MPOL_LOCAL", MempolicyMode::Local),
+    ("MPOL_PREFERRED_MANY", MempolicyMode::PreferredMany),
+    ("MPOL_WEIGHTED_INTERLEAVE", MempolicyMode::WeightedInterleave),
 ];
 
-const MPOL_FLAGS: [(&str, u32); 3] = [
-    ("MPOL_F_NUMA_BALANCING", 1 << 13),
-    ("MPOL_F_RELATIVE_NODES", 1 << 14),
-    ("MPOL_F_STATIC_NODES", 1 << 15),
+const MPOL_FLAGS: [(&str, MempolicyFlags); 3] = [
+    ("MPOL_F_NUMA_BALANCING", MempolicyFlags::NUMA_BALANCING),
+    ("MPOL_F_RELATIVE_NODES", MempolicyFlags::RELATIVE_NODES),
+    ("MPOL_F_STATIC_NODES", MempolicyFlags::STATIC_NODES),
 ];
 
-/// A checked `linux.memoryPolicy`: mode | flags, and the node mask (all zero: no mask).
+/// A checked `linux.memoryPolicy`: mode, flags and the node mask (`None`: no mask).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mempolicy {
-    pub mode_and_flags: u32,
+    pub mode: MempolicyMode,
+    pub flags: MempolicyFlags,
     pub nodes: Option<Bits>,
 }
 
@@ -183,27 +186,30 @@ pub fn parse_mempolicy(m: &MemoryPolicy<'_>) -> Result<Mempolicy> {
     let Some(&(mode_name, mode)) = MPOL_MODES.iter().find(|(n, _)| *n == m.mode) else {
         bail!("linux.memoryPolicy.mode: unknown mode {:?}", m.mode);
     };
-    let mut flags = 0u32;
+    let mut flags = MempolicyFlags::empty();
     for (i, f) in m.flags.iter().enumerate() {
         match MPOL_FLAGS.iter().find(|(n, _)| *n == *f) {
             Some(&(_, v)) => flags |= v,
             None => bail!("linux.memoryPolicy.flags[{i}]: unknown flag {f:?}"),
         }
     }
-    if flags & (3 << 14) == 3 << 14 {
+    if flags.contains(MempolicyFlags::STATIC_NODES | MempolicyFlags::RELATIVE_NODES) {
         bail!("linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other");
     }
     let nodes = match &m.nodes {
         Some(s) => parse_list(s, "linux.memoryPolicy.nodes")?,
         None => None,
     };
+    use MempolicyMode::*;
     match (mode, nodes.is_some()) {
-        (0 | 4, true) => bail!("linux.memoryPolicy.nodes: must be empty for {mode_name}"),
-        (0 | 4, false) if flags != 0 => bail!("linux.memoryPolicy.flags: must be empty for {mode_name}"),
-        (2 | 3 | 5 | 6, false) => bail!("linux.memoryPolicy.nodes: required for {mode_name}"),
+        (Default | Local, true) => bail!("linux.memoryPolicy.nodes: must be empty for {mode_name}"),
+        (Default | Local, false) if !flags.is_empty() => bail!("linux.memoryPolicy.flags: must be empty for {mode_name}"),
+        (Bind | Interleave | PreferredMany | WeightedInterleave, false) => {
+            bail!("linux.memoryPolicy.nodes: required for {mode_name}")
+        }
         _ => {}
     }
-    Ok(Mempolicy { mode_and_flags: mode | flags, nodes })
+    Ok(Mempolicy { mode, flags, nodes })
 }
 
 pub fn apply_mempolicy(m: &Mempolicy) -> Result<()> {
@@ -211,7 +217,7 @@ pub fn apply_mempolicy(m: &Mempolicy) -> Result<()> {
         Some(bits) => &bits[..used_words(bits)],
         None => &[],
     };
-    rawsys::set_mempolicy(m.mode_and_flags, mask).context("linux.memoryPolicy: set_mempolicy")
+    syscalls::sched::set_mempolicy(m.mode, m.flags, mask).context("linux.memoryPolicy: set_mempolicy")
 }
 
 /// Words up to the highest set bit: the kernel refuses a mask longer than its node count allows
@@ -265,7 +271,7 @@ mod tests {
     fn scheduler_rules() {
         let s = |policy: &'static str, nice, priority| Scheduler { policy: policy.into(), nice, priority, ..Default::default() };
         let a = parse_scheduler(&s("SCHED_BATCH", 5, 0)).unwrap();
-        assert_eq!((a.policy, a.nice), (3, 5));
+        assert_eq!((a.policy, a.nice), (SchedPolicy::Batch, 5));
         assert_eq!(parse_scheduler(&s("SCHED_FIFO", 0, 10)).unwrap().priority, 10);
         let e = |x: Scheduler<'static>| parse_scheduler(&x).unwrap_err().to_string();
         assert_eq!(e(s("SCHED_FOO", 0, 0)), "process.scheduler.policy: unknown policy \"SCHED_FOO\"");
@@ -285,20 +291,20 @@ mod tests {
     #[test]
     fn ioprio_personality_mempolicy() {
         let io = |c: &'static str, p| parse_ioprio(&IoPriority { class: c.into(), priority: p });
-        assert_eq!(io("IOPRIO_CLASS_BE", 3).unwrap(), Ioprio { class: 2, level: 3 });
+        assert_eq!(io("IOPRIO_CLASS_BE", 3).unwrap(), Ioprio { class: IoprioClass::Be, level: 3 });
         assert_eq!(io("IOPRIO_CLASS_XX", 3).unwrap_err().to_string(), "process.ioPriority.class: unknown class \"IOPRIO_CLASS_XX\"");
         assert_eq!(io("IOPRIO_CLASS_RT", 8).unwrap_err().to_string(), "process.ioPriority.priority: must be from 0 to 7, got 8");
 
         let pe = |d: &'static str| parse_personality(&Personality { domain: d.into(), flags: vec![] });
-        assert_eq!(pe("LINUX32").unwrap(), 8);
-        assert_eq!(pe("LINUX").unwrap(), 0);
+        assert_eq!(pe("LINUX32").unwrap().bits(), 8);
+        assert_eq!(pe("LINUX").unwrap().bits(), 0);
         assert_eq!(pe("LINUX64").unwrap_err().to_string(), "linux.personality.domain: unknown domain \"LINUX64\"");
 
         let mp = |mode: &'static str, nodes: Option<&'static str>, flags: &[&'static str]| {
             parse_mempolicy(&MemoryPolicy { mode: mode.into(), nodes: nodes.map(Into::into), flags: flags.iter().map(|f| (*f).into()).collect() })
         };
         let m = mp("MPOL_BIND", Some("0"), &["MPOL_F_STATIC_NODES"]).unwrap();
-        assert_eq!(m.mode_and_flags, 2 | 1 << 15);
+        assert_eq!((m.mode as u32, m.flags.bits()), (2, 1 << 15));
         assert_eq!(used_words(m.nodes.as_ref().unwrap()), 1);
         assert_eq!(mp("MPOL_LOCAL", None, &[]).unwrap().nodes, None);
         let e = |r: Result<Mempolicy>| r.unwrap_err().to_string();
