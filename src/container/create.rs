@@ -262,7 +262,7 @@ fn listen_fds() -> Option<u32> {
 fn write_id_maps(spec: &Spec, pid: Pid) -> Result<()> {
     use core::fmt::Write;
     let linux = spec.linux.as_ref().ok_or_else(|| Error::msg("linux: missing"))?;
-    let proc = crate::procfs::ProcFs::open("/proc")?;
+    let proc = crate::procfs::Procfs::open()?;
     for (file, maps) in [("uid_map", &linux.uid_mappings), ("gid_map", &linux.gid_mappings)] {
         let mut text = String::new();
         for m in maps.iter() {

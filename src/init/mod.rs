@@ -3,22 +3,29 @@
 //! `create` (src/container/create.rs) computes a `Context` before clone3; the child then calls, in
 //! this order (runc's order):
 //!
-//! 1. namespaces joined by path, uid/gid maps awaited, time offsets (orchestration, here);
+//! 1. `process::make_undumpable` right after clone3; namespaces joined by path, uid/gid maps
+//!    awaited, time offsets (orchestration, here);
 //! 2. `rootfs::setup`: propagation, rootfs bind, mounts, /dev, devices, the before_pivot callback
 //!    (createRuntime/createContainer hooks), pivot_root or --no-pivot;
 //! 3. hostname, domainname (orchestration);
 //! 4. `rootfs::finish`: sysctl, readonly paths, masked paths, readonly root;
-//! 5. `process::prepare`: resolve args[0] on the container's PATH, build env, validate;
+//! 5. `process::prepare`: resolve args[0] on the container's PATH, build argv/env;
 //! 6. `process::apply`: rlimits, oom_score_adj, scheduler, ioprio, personality, LSM labels, user,
 //!    capabilities, no_new_privs, umask, cwd, fd hygiene (seccomp through the context's callback at
 //!    runc's point);
 //! 7. report "ready" to the parent, block on the exec fifo, startContainer hooks (orchestration);
-//! 8. `process::exec`: seccomp if it goes last, execve.
+//! 8. `process::exec`: seccomp if it goes last, close every fd not passed on, execve.
 use crate::error::Result;
 use crate::spec::Spec;
 
+pub mod caps;
+pub mod exec;
+pub mod limits;
+pub mod lsm;
 pub mod process;
 pub mod rootfs;
+pub mod sched;
+pub mod user;
 
 /// Everything the container init needs, computed by `create` before clone3.
 pub struct Context<'s, 'a> {
@@ -124,7 +131,7 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
     })?;
     set_names(ctx)?;
     rootfs::finish(ctx)?;
-    let prepared = process::prepare(ctx)?;
+    let prepared = process::prepare(ctx, process::Role::Init)?;
     process::apply(ctx, &prepared)?;
 
     l.chan.send(&Msg::Ready)?;
@@ -164,7 +171,7 @@ fn join_namespaces(ctx: &Context, l: &Launch) -> Result<()> {
             use core::fmt::Write;
             let _ = writeln!(text, "{clock} {} {}", off.secs, off.nanosecs);
         }
-        crate::procfs::ProcFs::open("/proc")?
+        crate::procfs::Procfs::open()?
             .write("self/timens_offsets", text.as_bytes())
             .context("linux.timeOffsets")?;
     }
