@@ -7,9 +7,9 @@
 //! sees it, for hook state), `HooksDone`. When the child dies, the parent reads EOF.
 use crate::error::{Error, Result};
 use alloc::vec::Vec;
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType, recv, send, socketpair};
+use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType, send, socketpair};
 
 const READY: u8 = b'R';
 const ERROR: u8 = b'E';
@@ -17,6 +17,7 @@ const RUNTIME_HOOKS: u8 = b'H';
 const INIT_PID: u8 = b'P';
 const GO: u8 = b'G';
 const HOOKS_DONE: u8 = b'D';
+const SECCOMP_FD: u8 = b'S';
 
 /// The largest message: an error line.
 const MAX_MSG: usize = 4096;
@@ -28,6 +29,9 @@ pub enum Msg {
     InitPid(i32),
     Go(i32),
     HooksDone,
+    /// The seccomp notify fd of the init's filter (SCM_RIGHTS), for the parent to hand to the
+    /// seccomp agent at linux.seccomp.listenerPath (a host path the init cannot reach).
+    SeccompFd(OwnedFd),
     /// The other side closed its end (exited).
     Closed,
 }
@@ -49,6 +53,7 @@ impl Channel {
             Msg::RuntimeHooks => tag(&mut buf, RUNTIME_HOOKS),
             Msg::HooksDone => tag(&mut buf, HOOKS_DONE),
             Msg::Closed => return Ok(()),
+            Msg::SeccompFd(fd) => return self.send_fd(fd),
             Msg::InitPid(pid) => with_pid(&mut buf, INIT_PID, *pid),
             Msg::Go(pid) => with_pid(&mut buf, GO, *pid),
             Msg::Error(text) => {
@@ -67,15 +72,37 @@ impl Channel {
         }
     }
 
+    fn send_fd(&self, fd: &OwnedFd) -> Result<()> {
+        use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, sendmsg};
+        let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = SendAncillaryBuffer::new(&mut space);
+        let fds = [fd.as_fd()];
+        control.push(SendAncillaryMessage::ScmRights(&fds));
+        sendmsg(&self.0, &[rustix::io::IoSlice::new(&[SECCOMP_FD])], &mut control, SendFlags::NOSIGNAL)
+            .map_err(|e| Error::sys("send the seccomp notify fd to rsrun", e))?;
+        Ok(())
+    }
+
     pub fn recv(&self) -> Result<Msg> {
+        use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, recvmsg};
         let mut buf = [0u8; MAX_MSG];
+        let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = RecvAncillaryBuffer::new(&mut space);
         let n = loop {
-            match recv(&self.0, &mut buf, RecvFlags::empty()) {
-                Ok((n, _)) => break n,
+            match recvmsg(&self.0, &mut [rustix::io::IoSliceMut::new(&mut buf)], &mut control, RecvFlags::CMSG_CLOEXEC) {
+                Ok(r) => break r.bytes,
                 Err(Errno::INTR) => continue,
                 Err(e) => return Err(Error::sys("receive from the other side of container setup", e)),
             }
         };
+        let mut passed = None;
+        for m in control.drain() {
+            if let RecvAncillaryMessage::ScmRights(fds) = m {
+                for fd in fds {
+                    passed.get_or_insert(fd);
+                }
+            }
+        }
         let pid = || i32::from_ne_bytes([buf[1], buf[2], buf[3], buf[4]]);
         Ok(match (n, buf[0]) {
             (0, _) => Msg::Closed,
@@ -85,6 +112,7 @@ impl Channel {
             (5, INIT_PID) => Msg::InitPid(pid()),
             (5, GO) => Msg::Go(pid()),
             (_, ERROR) => Msg::Error(buf[1..n].to_vec()),
+            (1, SECCOMP_FD) if passed.is_some() => Msg::SeccompFd(passed.take().ok_or_else(|| Error::msg("no fd"))?),
             _ => return Err(Error::msg("container setup: malformed message from the other side")),
         })
     }

@@ -48,11 +48,15 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
     let spec = spec::parse_config(&config).context("config.json")?;
     let rootfs = rootfs_path(&spec, &bundle)?;
     super::validate::check(&spec)?;
+    let seccomp = match spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) {
+        Some(s) => Some(crate::seccomp::compile(&crate::seccomp::config::from_spec(s)?).context("linux.seccomp")?),
+        None => None,
+    };
     let plan = ns::plan(&spec)?;
 
     let container = Store::new(&g.root).create(o.id)?;
     let mut undo = Undo { container: Some(container), init: None };
-    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, &mut undo) {
+    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mut undo) {
         Ok((state, pidfd)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
             Ok(Created { container, state, pidfd })
@@ -112,6 +116,7 @@ fn setup(
     bundle: &str,
     rootfs: &str,
     plan: &Plan,
+    seccomp: Option<&crate::seccomp::Filter>,
     undo: &mut Undo,
 ) -> Result<(State, OwnedFd)> {
     let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
@@ -143,7 +148,14 @@ fn setup(
         listen_fds: listen_fds(),
         new_userns: plan.all.contains(CloneFlags::NEWUSER),
         new_cgroupns: plan.all.contains(CloneFlags::NEWCGROUP),
-        install_seccomp: &|| Ok(()),
+        install_seccomp: &|| {
+            if let Some(filter) = seccomp
+                && let Some(fd) = crate::seccomp::install::install(filter)?
+            {
+                child_end.send(&Msg::SeccompFd(fd))?;
+            }
+            Ok(())
+        },
     };
     let args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
     // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
@@ -198,6 +210,7 @@ fn setup(
                 );
                 state.pid = p;
             }
+            Msg::SeccompFd(fd) => send_to_seccomp_agent(spec, &state, &fd)?,
             Msg::Closed => return Err(init_died(undo.init.as_ref())),
             Msg::Go(_) | Msg::HooksDone => return Err(Error::msg("container setup: unexpected message")),
         }
@@ -213,6 +226,26 @@ fn setup(
     let _ = g;
     let pidfd = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
     Ok((state, pidfd))
+}
+
+/// Hands the init's seccomp notify fd to the agent at linux.seccomp.listenerPath, with the
+/// runtime-spec "container process state" as the message.
+fn send_to_seccomp_agent(spec: &Spec, state: &State, fd: &OwnedFd) -> Result<()> {
+    let Some(sc) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else { return Ok(()) };
+    let Some(path) = sc.listener_path.as_deref() else { return Ok(()) };
+    let mut w = crate::json::Writer::new();
+    w.begin_object()
+        .field_str("ociVersion", crate::cli::SPEC_VERSION)
+        .key("fds")
+        .begin_array()
+        .str("seccompFd")
+        .end_array()
+        .field_i64("pid", state.pid.into())
+        .field_str("metadata", sc.listener_metadata.as_deref().unwrap_or(""))
+        .key("state");
+    state.write_hook_state(&mut w, Status::Creating);
+    w.end_object();
+    crate::seccomp::install::send_to_listener(path, w.as_bytes(), fd.as_fd()).context("linux.seccomp.listenerPath")
 }
 
 /// The error when the init ended without saying why (killed, or crashed).

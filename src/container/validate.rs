@@ -57,9 +57,6 @@ pub fn check(spec: &Spec) -> Result<()> {
         if l.mount_label.as_deref().is_some_and(|s| !s.is_empty()) {
             crate::bail!("linux.mountLabel: SELinux is not supported");
         }
-        if l.seccomp.is_some() {
-            crate::bail!("linux.seccomp: not supported yet");
-        }
     }
     crate::init::rootfs::validate(spec)?;
     crate::init::process::validate(spec)?;

@@ -320,6 +320,13 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
 
     // 21. The blocked mask survives execve: `rsrun run` blocks the signals it forwards.
     syscalls::signal::rt_sigprocmask(How::SetMask, &SigSet::empty()).map_err(|e| Error::sys("rt_sigprocmask", e))?;
+
+    // 22. seccomp with no_new_privs: as late as possible, yet before the init reports ready (as
+    // runc 1.1 does), so a NOTIFY filter's fd still reaches rsrun. What follows must be allowed by
+    // the profile: the report on the sync socket, reading the exec fifo, close_range, execve.
+    if plan.nnp {
+        (ctx.install_seccomp)().map_err(|e| e.context("seccomp"))?;
+    }
     Ok(())
 }
 
@@ -361,8 +368,7 @@ pub fn make_undumpable() -> Result<()> {
         .map_err(|e| Error::sys("prctl(PR_SET_DUMPABLE, 0)", e))
 }
 
-/// After the exec fifo: installs seccomp when no_new_privs is set (as late as possible, so the
-/// profile needs to allow as little as possible), closes every fd >= 3 + preserve_fds, and execs.
+/// After the exec fifo: closes every fd >= 3 + preserve_fds, and execs.
 /// Returns only on failure: "exec /bin/foo: Permission denied".
 ///
 /// The close (not just close-on-exec) matters: execve resolves its path before close-on-exec takes
@@ -373,12 +379,7 @@ pub fn make_undumpable() -> Result<()> {
 ///
 /// After a failure every fd >= 3 + preserve_fds is closed: report on stderr and exit, without using
 /// or dropping an owned fd in that range.
-pub fn exec(ctx: &Context<'_, '_>, p: &Prepared) -> Error {
-    if p.plan.nnp
-        && let Err(e) = (ctx.install_seccomp)()
-    {
-        return e.context("seccomp");
-    }
+pub fn exec(_ctx: &Context<'_, '_>, p: &Prepared) -> Error {
     // SAFETY: nothing in the init uses an fd from this range after this point (see above).
     let _ = unsafe { syscalls::fd::close_range(p.first_private_fd, u32::MAX, CloseRangeFlags::empty()) };
     p.cmd.execve()

@@ -11,6 +11,7 @@
 //! With SCMP_ACT_NOTIFY the kernel hands back a listener fd; the runtime (outside the container,
 //! where `listenerPath` resolves) sends it to the agent with [`install::send_to_listener`].
 mod asm;
+pub mod config;
 mod emit;
 pub mod install;
 pub mod profile;
