@@ -19,6 +19,19 @@ use crate::spec::Spec;
 pub mod process;
 pub mod rootfs;
 
+// Private parts of `rootfs` (filesystem setup), one concern each.
+mod cgroup;
+mod copyup;
+mod dev;
+mod idmap;
+mod masks;
+mod mount_opts;
+mod mountinfo;
+mod mounts;
+mod paths;
+mod sys;
+mod sysctl;
+
 /// Everything the container init needs, computed by `create` before clone3.
 pub struct Context<'s, 'a> {
     pub spec: &'s Spec<'a>,
