@@ -100,26 +100,40 @@ impl Root {
 
     /// An O_PATH fd of the directory `rel`, created (with parents, mode 0755) if missing.
     pub fn mkdir_all(&self, rel: &str) -> Result<OwnedFd> {
+        self.mkdir_all_at(rel, 0)
+    }
+
+    fn mkdir_all_at(&self, rel: &str, depth: u32) -> Result<OwnedFd> {
         match self.open_at(rel, PATH_FLAGS | OFlags::DIRECTORY, false) {
-            Ok(fd) => Ok(fd),
-            Err(Errno::NOENT) => {
-                let (parent, name) = split(rel);
-                let pfd = self.mkdir_all(parent)?;
-                create_in(pfd.as_fd(), name, Create::Dir).with_context(|| format!("mkdir /{rel}"))?;
-                self.open_at(rel, PATH_FLAGS | OFlags::DIRECTORY, false).with_context(|| format!("open /{rel}"))
-            }
-            Err(e) => Err(Error::sys(format_args!("open /{rel}"), e)),
+            Err(Errno::NOENT) => self.create_at(rel, Create::Dir, PATH_FLAGS | OFlags::DIRECTORY, false, depth),
+            r => r.with_context(|| format!("open /{rel}")),
         }
     }
 
     /// Creates the missing `rel` as `kind` (parents as directories) and opens it with `flags`.
-    /// Reopening in-root after the create means a dangling symlink at `rel` is an error, never
-    /// followed out of the root.
+    ///
+    /// A dangling symlink on the way (an image's /etc/resolv.conf -> ../run/..., say) is handled as
+    /// runc's in-root resolution does: what it points to is created, inside the root. Reopening
+    /// in-root after the create means nothing is ever followed out of the root.
     pub fn create_and_open(&self, rel: &str, kind: Create, flags: OFlags, strict: bool) -> Result<OwnedFd> {
+        self.create_at(rel, kind, flags, strict, 0)
+    }
+
+    fn create_at(&self, rel: &str, kind: Create, flags: OFlags, strict: bool, depth: u32) -> Result<OwnedFd> {
         let (parent, name) = split(rel);
-        let pfd = self.mkdir_all(parent)?;
+        let pfd = self.mkdir_all_at(parent, depth)?;
         create_in(pfd.as_fd(), name, kind).with_context(|| format!("create /{rel}"))?;
-        self.open_at(rel, flags, strict).with_context(|| format!("open /{rel} after creating it"))
+        match self.open_at(rel, flags, strict) {
+            Err(Errno::NOENT) if !strict && depth < 40 => {
+                let link = rustix::fs::readlinkat(&pfd, name, alloc::vec::Vec::new())
+                    .map_err(|_| Error::sys(format_args!("open /{rel} after creating it"), Errno::NOENT))?;
+                let link = link.to_string_lossy();
+                let target = if link.starts_with('/') { clean(&link) } else { clean(&format!("{parent}/{link}")) };
+                self.create_at(&target, kind, flags, strict, depth + 1)?;
+                self.open_at(rel, flags, strict).with_context(|| format!("open /{rel}"))
+            }
+            r => r.with_context(|| format!("open /{rel} after creating it")),
+        }
     }
 }
 

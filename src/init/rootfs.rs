@@ -70,9 +70,8 @@ pub fn setup(ctx: &Context<'_, '_>, prepared: &Prepared, before_pivot: &mut dyn 
         move_root(ctx.rootfs)?;
     } else {
         rustix::process::pivot_root(".", ".").context("pivot_root")?;
-        // The old root is now stacked on the new one at "/". umount2("/") reaches the top of that
-        // stack (the old root); umount2(".") from the cwd would detach the new root itself, leaving
-        // the namespace empty for `exec`. The old root is rslave: nothing reaches the host.
+        // The old root is now stacked on the new one at "/" (a joiner of the namespace lands on the
+        // new root once it is gone; tested). It is rslave: the unmount does not reach the host.
         rustix::mount::unmount("/", UnmountFlags::DETACH).context("unmount the old root")?;
     }
     for &fd in &mt.delayed_ro {

@@ -221,7 +221,7 @@ impl Bundle {
         let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let body = match all.find(BEGIN) {
             Some(i) => all[i + BEGIN.len()..].trim_start_matches('\n').to_string(),
-            None => all.lines().find(|l| l.starts_with("SETUP-ERROR")).unwrap_or("").to_string(),
+            None => all.find("SETUP-ERROR").map(|i| all[i..].lines().next().unwrap_or("")).unwrap_or("").to_string(),
         };
         assert_no_leak(&self.dir);
         Run { code: out.status.code().unwrap_or(-1), body, all }
