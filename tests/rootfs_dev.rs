@@ -102,3 +102,30 @@ fn dev_bind_mount_is_left_alone() {
     assert_eq!(run.ok().trim(), "only");
     assert_eq!(std::fs::read_dir(b.dir.join("mydev")).unwrap().count(), 1);
 }
+
+// A read-only /dev (or any read-only tmpfs) is mounted writable, filled, and made read-only after
+// pivot_root, as runc's finalizeRootfs does; mounts nested in a read-only tmpfs still work.
+#[test]
+fn readonly_dev_and_tmpfs() {
+    let case = "readonly_dev_and_tmpfs";
+    if let Some(dir) = child(case) {
+        let mut spec = small_spec();
+        spec.mounts[1].options.push(s("ro"));
+        spec.mounts.push(mnt("/dev/pts", Some("devpts"), "devpts", &["newinstance"]));
+        spec.mounts.push(mnt("/run", Some("tmpfs"), "tmpfs", &["ro"]));
+        spec.mounts.push(mnt("/run/inner", Some("tmpfs"), "tmpfs", &[]));
+        spec.mounts.push(mnt("/srv/ro-copy", Some("tmpfs"), "tmpfs", &["ro", "tmpcopyup"]));
+        enter_and_exec(&spec, &dir, Opts::default(), "ls /dev/null /dev/pts/ptmx; touch /dev/x 2>&1; touch /run/x 2>&1; \
+            touch /run/inner/x && echo inner-rw; touch /srv/ro-copy/y 2>&1; cat /srv/ro-copy/f");
+    }
+    let b = Bundle::new(case);
+    std::fs::create_dir_all(b.rootfs().join("srv/ro-copy")).unwrap();
+    std::fs::write(b.rootfs().join("srv/ro-copy/f"), "copied\n").unwrap();
+    let run = b.run(&[]);
+    let l: Vec<&str> = run.ok().lines().collect();
+    assert_eq!(l[..2], ["/dev/null", "/dev/pts/ptmx"]);
+    assert!(l[2].contains("Read-only file system") && l[3].contains("Read-only file system"), "{l:?}");
+    assert_eq!(l[4], "inner-rw");
+    assert!(l[5].contains("Read-only file system"), "{l:?}");
+    assert_eq!(l[6], "copied");
+}

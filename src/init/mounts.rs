@@ -155,7 +155,8 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
             return self.bind_tree("/sys", &bind, dest, None, t);
         }
         r.context("mount")?;
-        self.mounted(dest, tmpfs, strict);
+        // A remount changes an existing mount: not an empty one of ours.
+        self.mounted(dest, tmpfs && opts.flags & g::MS_REMOUNT == 0, strict);
         self.after_mount(dest, strict, opts, delay_ro)
     }
 
