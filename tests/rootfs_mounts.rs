@@ -7,6 +7,10 @@ use rsrun::spec::NsType;
 
 const SHOW: &str = "cat /proc/self/mountinfo";
 
+fn cgroup2_host() -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().any(|l| l.contains(" /sys/fs/cgroup ") && l.contains(" - cgroup2 "))
+}
+
 #[test]
 fn crun_spec_config() {
     if let Some(dir) = child("crun_spec_config") {
@@ -32,12 +36,16 @@ fn crun_spec_config() {
     assert!(line_for(&info, "/dev/mqueue").contains("mqueue mqueue"));
     assert!(line_for(&info, "/sys").starts_with("/sys ro,nosuid,nodev,noexec"));
     let cg = line_for(&info, "/sys/fs/cgroup");
-    assert!(cg.contains("ro,nosuid,nodev,noexec") && cg.contains("tmpfs"), "{cg}");
-    for l in info.iter().filter(|l| l.starts_with("/sys/fs/cgroup/")) {
-        assert!(l.contains("ro,nosuid,nodev,noexec,relatime") && l.contains(" cgroup cgroup "), "{l}");
+    if cgroup2_host() {
+        assert!(cg.starts_with("/sys/fs/cgroup ro,nosuid,nodev,noexec,relatime cgroup2 cgroup"), "{cg}");
+    } else {
+        assert!(cg.contains("ro,nosuid,nodev,noexec") && cg.contains("tmpfs"), "{cg}");
+        for l in info.iter().filter(|l| l.starts_with("/sys/fs/cgroup/")) {
+            assert!(l.contains("ro,nosuid,nodev,noexec,relatime") && l.contains(" cgroup cgroup "), "{l}");
+        }
+        assert!(info.iter().any(|l| l.starts_with("/sys/fs/cgroup/memory ")), "{info:#?}");
+        assert!(!info.iter().any(|l| l.starts_with("/sys/fs/cgroup/unified")));
     }
-    assert!(info.iter().any(|l| l.starts_with("/sys/fs/cgroup/memory ")), "{info:#?}");
-    assert!(!info.iter().any(|l| l.starts_with("/sys/fs/cgroup/unified")));
     for p in ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"] {
         if !std::path::Path::new(p).exists() {
             continue; // not in this kernel: skipped, as runc
@@ -328,10 +336,10 @@ fn cgroup_namespace_and_cwd() {
     }
     let b = Bundle::new("cgroup_namespace_and_cwd");
     std::fs::create_dir_all(b.rootfs().join("sys")).unwrap();
-    let run = b.run(&["--cgroup"]);
+    let run = b.run(&[]);
     let out = run.ok();
     let info = mountinfo_lines(out);
-    let mem = line_for(&info, "/sys/fs/cgroup/memory");
-    assert!(mem.contains("rw,nosuid,nodev,noexec,relatime") && mem.contains("cgroup cgroup"), "{mem}");
+    let mem = line_for(&info, if cgroup2_host() { "/sys/fs/cgroup" } else { "/sys/fs/cgroup/memory" });
+    assert!(mem.contains("rw,nosuid,nodev,noexec,relatime") && mem.contains("cgroup"), "{mem}");
     assert!(out.lines().any(|l| l == "/home/user/work"), "{out}");
 }

@@ -231,7 +231,7 @@ fn joining_the_namespace_sees_the_rootfs() {
     let b = Bundle::new(case);
     let exe = std::env::current_exe().unwrap();
     let mut c = std::process::Command::new("unshare")
-        .args(["--mount", "--pid", "--fork", "--mount-proc", "--net", "--ipc", "--uts", "--propagation", "unchanged"])
+        .args(["--mount", "--pid", "--fork", "--mount-proc", "--net", "--ipc", "--uts", "--propagation", propagation()])
         .arg(&exe)
         .args([case, "--exact", "--nocapture", "--test-threads=1"])
         .env(CASE_ENV, case)

@@ -83,8 +83,12 @@ pub fn prepare(spec: &Spec<'_>, bundle: &str) -> Result<Prepared> {
         let tree = rustix::mount::open_tree(CWD, src.as_str(), OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec)
             .with_context(|| format!("mounts[{i}]: open_tree {src}"))?;
         let attr = Attr { set: g::MOUNT_ATTR_IDMAP, userns: Some(userns[ns_fd].2.as_fd()), ..Attr::default() };
-        sys::mount_setattr(tree.as_fd(), opts.idmap == Some(Idmap::Recursive), &attr)
-            .with_context(|| format!("mounts[{i}]: id-map {src}"))?;
+        match sys::mount_setattr(tree.as_fd(), opts.idmap == Some(Idmap::Recursive), &attr) {
+            Err(rustix::io::Errno::INVAL) => {
+                bail!("mounts[{i}]: id-map {src}: Invalid argument (does its filesystem support id-mapped mounts?)")
+            }
+            r => r.with_context(|| format!("mounts[{i}]: id-map {src}"))?,
+        }
         out.trees.push((i, tree));
     }
     Ok(out)

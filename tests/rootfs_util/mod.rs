@@ -113,6 +113,10 @@ pub fn child(case: &str) -> Option<PathBuf> {
 /// A setup error is printed as "SETUP-ERROR: <message>" and the process exits 70.
 pub fn enter_and_exec(spec: &Spec<'_>, bundle: &Path, opts: Opts, script: &str) -> ! {
     let rootfs = bundle.join("rootfs");
+    if opts.new_cgroupns {
+        // SAFETY: a cgroup namespace does not change the process's memory or fd state.
+        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }.expect("unshare cgroup namespace");
+    }
     let r = (|| -> Result<()> {
         rootfs::validate(spec, opts.no_pivot)?;
         let prepared = rootfs::prepare(spec, bundle.to_str().unwrap())?;
@@ -211,7 +215,7 @@ impl Bundle {
         if !wrapper.is_empty() {
             cmd.args(&wrapper[1..]).arg("unshare");
         }
-        cmd.args(["--mount", "--pid", "--fork", "--mount-proc", "--net", "--ipc", "--uts", "--propagation", "unchanged"])
+        cmd.args(["--mount", "--pid", "--fork", "--mount-proc", "--net", "--ipc", "--uts", "--propagation", propagation()])
             .args(extra_unshare)
             .arg(&exe)
             .args([self.case.as_str(), "--exact", "--nocapture", "--test-threads=1"])
@@ -226,6 +230,12 @@ impl Bundle {
         assert_no_leak(&self.dir);
         Run { code: out.status.code().unwrap_or(-1), body, all }
     }
+}
+
+/// util-linux's unshare can leave propagation unchanged (what a runtime sees); busybox's cannot.
+pub fn propagation() -> &'static str {
+    let v = Command::new("unshare").arg("--version").output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    if v.is_ok_and(|v| v.contains("util-linux")) { "unchanged" } else { "private" }
 }
 
 impl Drop for Bundle {
