@@ -163,10 +163,10 @@ fn masked_and_readonly_paths() {
         let l = spec.linux.as_mut().unwrap();
         l.masked_paths =
             ["/proc/keys", "/proc/timer_list", "/proc/acpi", "/proc/does-not-exist", "/secret"].iter().map(|p| s(p)).collect();
-        l.readonly_paths = ["/proc/sys", "/data", "/nonexistent"].iter().map(|p| s(p)).collect();
+        l.readonly_paths = ["/proc/sys", "/data", "/nonexistent", "/etc/passwd"].iter().map(|p| s(p)).collect();
         enter_and_exec(&spec, &dir, Opts::default(), "wc -c < /proc/keys; wc -c < /proc/timer_list; ls -A /proc/acpi | wc -l; \
             ls -A /secret | wc -l; touch /secret/x 2>&1; touch /data/x 2>&1; touch /data/sub/x 2>&1; \
-            (echo 1 > /proc/sys/kernel/ns_last_pid) 2>&1; echo ==; cat /proc/self/mountinfo");
+            (echo 1 > /proc/sys/kernel/ns_last_pid) 2>&1; (echo x >> /etc/passwd) 2>&1; echo ==; cat /proc/self/mountinfo");
     }
     let b = Bundle::new(case);
     let run = b.run(&[]);
@@ -177,7 +177,7 @@ fn masked_and_readonly_paths() {
     for l in &r[4..] {
         assert!(l.contains("Read-only file system"), "{r:?}");
     }
-    assert_eq!(r.len(), 8);
+    assert_eq!(r.len(), 9);
     let info = mountinfo_lines(info);
     let data = opts_of(&info, "/data");
     assert!(data.contains(&"ro") && data.contains(&"nosuid") && data.contains(&"noexec"), "{data:?}");

@@ -14,8 +14,7 @@
 //! the tmpfs read-only (runc leaves the tmpfs writable). 1 syscall instead of one per hierarchy.
 use super::mount_opts::{self, MountOpts};
 use super::mountinfo;
-use super::mounts::{self, Mounter};
-use super::paths::Create;
+use super::mounts::{self, Mounter, Want};
 use super::sys::{self, Attr};
 use crate::error::{Context as _, Result};
 use alloc::format;
@@ -47,7 +46,7 @@ pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &s
 
 fn v2(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> Result<()> {
     let source = if src.is_empty() { "cgroup" } else { src };
-    let t = mt.target(dest, || Ok(Create::Dir), false)?;
+    let t = mt.target(dest, Want::Dir, false)?;
     match mounts::mount(source, &t.path(), "cgroup2", opts.flags, &opts.data) {
         Err(Errno::PERM | Errno::BUSY) => {
             let mut bind = opts.clone();
@@ -71,7 +70,7 @@ fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> 
     let cg = sys::read_file(CWD, "/proc/self/cgroup")?;
     let hier = hierarchies(core::str::from_utf8(&info).unwrap_or(""), core::str::from_utf8(&cg).unwrap_or(""));
 
-    let t = mt.target(dest, || Ok(Create::Dir), false)?;
+    let t = mt.target(dest, Want::Dir, false)?;
     let base = g::MS_NOSUID | g::MS_NODEV | g::MS_NOEXEC;
     mounts::mount("tmpfs", &t.path(), "tmpfs", base, "mode=755").context("mount tmpfs")?;
     mt.mounted(dest, true, false);
@@ -80,7 +79,7 @@ fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> 
     let dir = unsafe { BorrowedFd::borrow_raw(root) };
     for h in &hier {
         rustix::fs::mkdirat(dir, h.name.as_str(), rustix::fs::Mode::from_raw_mode(0o755))
-            .with_context(|| format!("mkdir {}", h.name))?;
+            .context(format_args!("mkdir {}", h.name))?;
         let target = sys::fd_child_path(dir, &h.name);
         if mt.ctx.new_cgroupns {
             let ro = opts.flags & g::MS_RDONLY;
@@ -88,12 +87,12 @@ fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> 
         } else {
             mounts::mount(&h.source, &target, "", g::MS_BIND | g::MS_REC, "")
         }
-        .with_context(|| format!("mount cgroup {} on {}", h.controllers, h.name))?;
+        .context(format_args!("mount cgroup {} on {}", h.controllers, h.name))?;
         if h.name.contains(',') {
             for c in h.name.split(',') {
                 match rustix::fs::symlinkat(h.name.as_str(), dir, c) {
                     Ok(()) | Err(Errno::EXIST) => {}
-                    Err(e) => return Err(e).with_context(|| format!("symlink {c}")),
+                    Err(e) => return Err(e).context(format_args!("symlink {c}")),
                 }
             }
         }

@@ -6,8 +6,7 @@
 //! through its fd, move_mount attaches it. Modes (with setuid/setgid/sticky bits), owners, symlinks,
 //! device nodes, fifos and sockets are preserved; timestamps and xattrs are not (as runc).
 use super::mount_opts::{self, MountOpts};
-use super::mounts::{Mounter, apply_post, has_option, is_strict};
-use super::paths::Create;
+use super::mounts::{Mounter, Want, apply_post, has_option, is_strict};
 use super::sys::leak;
 use crate::error::{Context as _, Result};
 use alloc::format;
@@ -19,7 +18,7 @@ use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags};
 
 pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> Result<()> {
     let strict = is_strict(dest);
-    let t = mt.target(dest, || Ok(Create::Dir), strict)?;
+    let t = mt.target(dest, Want::Dir, strict)?;
     let fs = rustix::mount::fsopen("tmpfs", FsOpenFlags::FSOPEN_CLOEXEC).context("fsopen tmpfs")?;
     let source = if src.is_empty() { "tmpfs" } else { src };
     rustix::mount::fsconfig_set_string(&fs, "source", source).context("tmpfs source")?;
@@ -28,13 +27,13 @@ pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &s
             Some((k, v)) => rustix::mount::fsconfig_set_string(&fs, k, v),
             None => rustix::mount::fsconfig_set_flag(&fs, o),
         }
-        .with_context(|| format!("tmpfs option {o}"))?;
+        .context(format_args!("tmpfs option {o}"))?;
     }
     for (ms, name) in
         [(g::MS_SYNCHRONOUS, "sync"), (g::MS_DIRSYNC, "dirsync"), (g::MS_LAZYTIME, "lazytime"), (g::MS_MANDLOCK, "mand")]
     {
         if opts.flags & ms != 0 {
-            rustix::mount::fsconfig_set_flag(&fs, name).with_context(|| format!("tmpfs option {name}"))?;
+            rustix::mount::fsconfig_set_flag(&fs, name).context(format_args!("tmpfs option {name}"))?;
         }
     }
     // The image's directory, to copy from (a target just created is empty: nothing to copy).
@@ -85,7 +84,7 @@ fn chown(dir: BorrowedFd<'_>, name: &core::ffi::CStr, uid: u32, gid: u32, flags:
         return Ok(()); // what the copy already has: this init is root
     }
     let (u, g) = (rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid));
-    rustix::fs::chownat(dir, name, Some(u), Some(g), flags).with_context(|| format!("chown {name:?}"))
+    rustix::fs::chownat(dir, name, Some(u), Some(g), flags).context("chown")
 }
 
 /// Copies the entries of directory `src` (opened for reading) into directory `dst`, recursively.
@@ -98,47 +97,53 @@ fn copy_dir(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> Result<()> {
         if name == c"." || name == c".." {
             continue;
         }
-        let st = rustix::fs::statx(
-            src,
-            name,
-            AtFlags::SYMLINK_NOFOLLOW,
-            StatxFlags::TYPE | StatxFlags::MODE | StatxFlags::UID | StatxFlags::GID,
-        )
-        .with_context(|| format!("stat {name:?}"))?;
-        let perm = Mode::from_raw_mode(u32::from(st.stx_mode) & 0o7777);
-        let special = u32::from(st.stx_mode) & 0o7000 != 0;
-        let (uid, gid) = (st.stx_uid, st.stx_gid);
-        match FileType::from_raw_mode(st.stx_mode.into()) {
-            FileType::Directory => {
-                rustix::fs::mkdirat(dst, name, perm).with_context(|| format!("mkdir {name:?}"))?;
-                let s = open(src, name, OFlags::RDONLY | OFlags::DIRECTORY)?;
-                let d = open(dst, name, OFlags::PATH | OFlags::DIRECTORY)?;
-                copy_dir(s.as_fd(), d.as_fd())?;
-                chown(dst, name, uid, gid, AtFlags::SYMLINK_NOFOLLOW)?;
-                if special {
-                    rustix::fs::chmodat(dst, name, perm, AtFlags::empty()).with_context(|| format!("chmod {name:?}"))?;
-                }
+        copy_entry(src, dst, name).context(name.to_string_lossy())?;
+    }
+    Ok(())
+}
+
+/// Copies one entry `name` of `src` into `dst` (recursing into directories).
+fn copy_entry(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, name: &core::ffi::CStr) -> Result<()> {
+    let st = rustix::fs::statx(
+        src,
+        name,
+        AtFlags::SYMLINK_NOFOLLOW,
+        StatxFlags::TYPE | StatxFlags::MODE | StatxFlags::UID | StatxFlags::GID,
+    )
+    .context("stat")?;
+    let perm = Mode::from_raw_mode(u32::from(st.stx_mode) & 0o7777);
+    let special = u32::from(st.stx_mode) & 0o7000 != 0;
+    let (uid, gid) = (st.stx_uid, st.stx_gid);
+    match FileType::from_raw_mode(st.stx_mode.into()) {
+        FileType::Directory => {
+            rustix::fs::mkdirat(dst, name, perm).context("mkdir")?;
+            let s = open(src, name, OFlags::RDONLY | OFlags::DIRECTORY)?;
+            let d = open(dst, name, OFlags::PATH | OFlags::DIRECTORY)?;
+            copy_dir(s.as_fd(), d.as_fd())?;
+            chown(dst, name, uid, gid, AtFlags::SYMLINK_NOFOLLOW)?;
+            if special {
+                rustix::fs::chmodat(dst, name, perm, AtFlags::empty()).context("chmod")?;
             }
-            FileType::RegularFile => {
-                let i = open(src, name, OFlags::RDONLY)?;
-                let o = rustix::fs::openat(dst, name, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC, perm)
-                    .with_context(|| format!("create {name:?}"))?;
-                while rustix::fs::sendfile(&o, &i, None, 1 << 30).with_context(|| format!("copy {name:?}"))? != 0 {}
-                chown(dst, name, uid, gid, AtFlags::SYMLINK_NOFOLLOW)?;
-                if special {
-                    rustix::fs::fchmod(&o, perm).with_context(|| format!("chmod {name:?}"))?;
-                }
+        }
+        FileType::RegularFile => {
+            let i = open(src, name, OFlags::RDONLY)?;
+            let o = rustix::fs::openat(dst, name, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC, perm)
+                .context("create")?;
+            while rustix::fs::sendfile(&o, &i, None, 1 << 30).context("copy")? != 0 {}
+            chown(dst, name, uid, gid, AtFlags::SYMLINK_NOFOLLOW)?;
+            if special {
+                rustix::fs::fchmod(&o, perm).context("chmod")?;
             }
-            FileType::Symlink => {
-                let target = rustix::fs::readlinkat(src, name, Vec::new()).with_context(|| format!("readlink {name:?}"))?;
-                rustix::fs::symlinkat(target.as_c_str(), dst, name).with_context(|| format!("symlink {name:?}"))?;
-                chown(dst, name, uid, gid, AtFlags::SYMLINK_NOFOLLOW)?;
-            }
-            kind => {
-                let dev = rustix::fs::makedev(st.stx_rdev_major, st.stx_rdev_minor);
-                rustix::fs::mknodat(dst, name, kind, perm, dev).with_context(|| format!("mknod {name:?}"))?;
-                chown(dst, name, uid, gid, AtFlags::SYMLINK_NOFOLLOW)?;
-            }
+        }
+        FileType::Symlink => {
+            let target = rustix::fs::readlinkat(src, name, Vec::new()).context("readlink")?;
+            rustix::fs::symlinkat(target.as_c_str(), dst, name).context("symlink")?;
+            chown(dst, name, uid, gid, AtFlags::SYMLINK_NOFOLLOW)?;
+        }
+        kind => {
+            let dev = rustix::fs::makedev(st.stx_rdev_major, st.stx_rdev_minor);
+            rustix::fs::mknodat(dst, name, kind, perm, dev).context("mknod")?;
+            chown(dst, name, uid, gid, AtFlags::SYMLINK_NOFOLLOW)?;
         }
     }
     Ok(())
@@ -146,5 +151,5 @@ fn copy_dir(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> Result<()> {
 
 fn open(dir: BorrowedFd<'_>, name: &core::ffi::CStr, flags: OFlags) -> Result<OwnedFd> {
     rustix::fs::openat(dir, name, flags | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
-        .with_context(|| format!("open {name:?}"))
+        .context("open")
 }

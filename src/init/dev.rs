@@ -65,7 +65,7 @@ pub fn setup(mt: &mut Mounter<'_, '_, '_>) -> Result<()> {
             continue;
         }
         let node = Node { kind: FileType::CharacterDevice, major, minor, mode: 0o666, uid: 0, gid: 0 };
-        make(dev, fresh, name, &format!("/dev/{name}"), &node, bind).with_context(|| format!("create /dev/{name}"))?;
+        make(dev, fresh, name, &format!("/dev/{name}"), &node, bind).context(format_args!("create /dev/{name}"))?;
     }
     for d in devices {
         let rel = paths::clean(&d.path);
@@ -82,7 +82,7 @@ pub fn setup(mt: &mut Mounter<'_, '_, '_>) -> Result<()> {
             leak(pfd);
             r
         };
-        r.with_context(|| format!("create device {}", d.path))?;
+        r.context(format_args!("create device {}", d.path))?;
     }
     symlink(dev, "pts/ptmx", "ptmx", true)?;
     for &(name, target) in LINKS {
@@ -110,7 +110,7 @@ impl Node {
             "c" | "u" => FileType::CharacterDevice,
             "b" => FileType::BlockDevice,
             "p" => FileType::Fifo,
-            k => bail!("invalid device type {k:?} for device {}", d.path),
+            k => bail!("invalid device type \"{k}\" for device {}", d.path),
         };
         let (Ok(major), Ok(minor)) = (u32::try_from(d.major), u32::try_from(d.minor)) else {
             bail!("invalid major/minor {}:{} for device {}", d.major, d.minor, d.path)
@@ -150,18 +150,18 @@ fn bind_node(dir: BorrowedFd<'_>, fresh: bool, name: &str, host_path: &str) -> R
         leak(fd);
         p
     };
-    mount(host_path, &target, "", g::MS_BIND, "").with_context(|| format!("bind {host_path}"))
+    mount(host_path, &target, "", g::MS_BIND, "").context(format_args!("bind {host_path}"))
 }
 
 /// symlinkat(target, dir, name); an existing entry is kept, or replaced when `replace` (ptmx).
 fn symlink(dir: BorrowedFd<'_>, target: &str, name: &str, replace: bool) -> Result<()> {
     match rustix::fs::symlinkat(target, dir, name) {
         Err(Errno::EXIST) if replace => {
-            rustix::fs::unlinkat(dir, name, AtFlags::empty()).with_context(|| format!("remove /dev/{name}"))?;
+            rustix::fs::unlinkat(dir, name, AtFlags::empty()).context(format_args!("remove /dev/{name}"))?;
             rustix::fs::symlinkat(target, dir, name)
         }
         Err(Errno::EXIST) => Ok(()),
         r => r,
     }
-    .with_context(|| format!("symlink /dev/{name}"))
+    .context(format_args!("symlink /dev/{name}"))
 }

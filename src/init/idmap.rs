@@ -65,7 +65,7 @@ pub fn prepare(spec: &Spec<'_>, bundle: &str) -> Result<Prepared> {
         let ns_fd = match (uid.is_empty() && gid.is_empty(), joined) {
             (true, Some(path)) => {
                 let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-                    .with_context(|| format!("open user namespace {path}"))?;
+                    .context(format_args!("open user namespace {path}"))?;
                 userns.push((Vec::new(), Vec::new(), fd));
                 userns.len() - 1
             }
@@ -73,7 +73,7 @@ pub fn prepare(spec: &Spec<'_>, bundle: &str) -> Result<Prepared> {
             _ => match userns.iter().position(|u| u.0 == uid && u.1 == gid) {
                 Some(k) => k,
                 None => {
-                    let fd = userns_with(uid, gid).with_context(|| format!("mounts[{i}]: user namespace for idmap"))?;
+                    let fd = userns_with(uid, gid).context(format_args!("mounts[{i}]: user namespace for idmap"))?;
                     userns.push((uid.to_vec(), gid.to_vec(), fd));
                     userns.len() - 1
                 }
@@ -81,13 +81,13 @@ pub fn prepare(spec: &Spec<'_>, bundle: &str) -> Result<Prepared> {
         };
         let rec = if opts.is_recursive_bind() { OpenTreeFlags::AT_RECURSIVE } else { OpenTreeFlags::empty() };
         let tree = rustix::mount::open_tree(CWD, src.as_str(), OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec)
-            .with_context(|| format!("mounts[{i}]: open_tree {src}"))?;
+            .context(format_args!("mounts[{i}]: open_tree {src}"))?;
         let attr = Attr { set: g::MOUNT_ATTR_IDMAP, userns: Some(userns[ns_fd].2.as_fd()), ..Attr::default() };
         match sys::mount_setattr(tree.as_fd(), opts.idmap == Some(Idmap::Recursive), &attr) {
             Err(rustix::io::Errno::INVAL) => {
                 bail!("mounts[{i}]: id-map {src}: Invalid argument (does its filesystem support id-mapped mounts?)")
             }
-            r => r.with_context(|| format!("mounts[{i}]: id-map {src}"))?,
+            r => r.context(format_args!("mounts[{i}]: id-map {src}"))?,
         }
         out.trees.push((i, tree));
     }
@@ -113,7 +113,7 @@ fn userns_with(uid: &[IdMapping], gid: &[IdMapping]) -> Result<OwnedFd> {
         write_map(pid, "uid_map", uid)?;
         write_map(pid, "gid_map", gid)?;
         let path = format!("/proc/{pid}/ns/user");
-        rustix::fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).with_context(|| format!("open {path}"))
+        rustix::fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context(format_args!("open {path}"))
     })();
     // SAFETY: pid is the positive id of the child just cloned.
     let pid = unsafe { Pid::from_raw_unchecked(pid as i32) };
@@ -129,7 +129,7 @@ fn write_map(pid: usize, file: &str, map: &[IdMapping]) -> Result<()> {
     }
     let path = format!("/proc/{pid}/{file}");
     let fd = rustix::fs::open(path.as_str(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-        .with_context(|| format!("open {path}"))?;
-    rustix::io::write(&fd, text.as_bytes()).with_context(|| format!("write {path}"))?;
+        .context(format_args!("open {path}"))?;
+    rustix::io::write(&fd, text.as_bytes()).context(format_args!("write {path}"))?;
     Ok(())
 }

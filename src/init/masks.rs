@@ -13,7 +13,6 @@ use super::sys::{self, Attr, leak};
 use crate::bail;
 use crate::error::{Context as _, Result};
 use crate::spec::Str;
-use alloc::format;
 use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
@@ -28,9 +27,9 @@ pub fn readonly_paths(list: &[Str<'_>]) -> Result<()> {
         let rel = paths::clean(p);
         let fd = match root.open_at(&rel, PATH_FLAGS, false) {
             Err(Errno::NOENT) => continue,
-            r => r.with_context(|| format!("readonly path {p}"))?,
+            r => r.context(format_args!("readonly path {p}"))?,
         };
-        readonly(&fd).with_context(|| format!("readonly path {p}"))?;
+        readonly(&fd).context(format_args!("readonly path {p}"))?;
         leak(fd);
     }
     Ok(())
@@ -67,7 +66,7 @@ pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>) -> Result<()> {
         let rel = paths::clean(p);
         let fd = match root.open_at(&rel, PATH_FLAGS, false) {
             Err(Errno::NOENT) => continue,
-            r => r.with_context(|| format!("masked path {p}"))?,
+            r => r.context(format_args!("masked path {p}"))?,
         };
         let null = match &mut null {
             Some(n) => n,
@@ -81,7 +80,7 @@ pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>) -> Result<()> {
             Err(Errno::NOTDIR) => super::mounts::mount("tmpfs", &target, "tmpfs", g::MS_RDONLY, ""),
             r => r,
         }
-        .with_context(|| format!("mask {p}"))?;
+        .context(format_args!("mask {p}"))?;
         leak(fd);
     }
     if let Some(n) = null {

@@ -89,6 +89,23 @@ impl Target {
     }
 }
 
+/// What to create when a mount target is missing.
+#[derive(Clone, Copy)]
+pub enum Want<'a> {
+    Dir,
+    /// A directory or a file, like the bind source `path` (relative to the fd; "" for the fd itself).
+    Like(BorrowedFd<'a>, &'a str),
+}
+
+impl Want<'_> {
+    fn resolve(self) -> Result<Create> {
+        match self {
+            Want::Dir => Ok(Create::Dir),
+            Want::Like(fd, path) => source_kind(fd, path),
+        }
+    }
+}
+
 /// A tmpfs mounted by this init that nothing has been mounted over yet.
 struct Fresh {
     dest: String,
@@ -127,16 +144,16 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
         } else {
             self.filesystem(src, fstype, &opts, &dest)
         };
-        r.with_context(|| format!("mount {src:?} on \"/{dest}\""))
+        r.context(format_args!("mount \"{src}\" on \"/{dest}\""))
     }
 
     /// A new filesystem instance (proc, tmpfs, devpts, mqueue, sysfs, cgroup2, overlay, ...).
     pub fn filesystem(&mut self, src: &str, fstype: &str, opts: &MountOpts, dest: &str) -> Result<()> {
         let strict = is_strict(dest);
         let tmpfs = fstype == "tmpfs";
-        let t = self.target(dest, || Ok(Create::Dir), strict)?;
+        let t = self.target(dest, Want::Dir, strict)?;
         let mut data = Cow::Borrowed(opts.data.as_str());
-        if tmpfs && !t.created && !has_option(&opts.data, "mode") {
+        if tmpfs && !t.created && opts.flags & g::MS_REMOUNT == 0 && !has_option(&opts.data, "mode") {
             // runc keeps the mode of the directory a tmpfs covers unless "mode=" says otherwise.
             let st = rustix::fs::statx(t.dir(), "", AtFlags::EMPTY_PATH, StatxFlags::MODE)
                 .context("stat target")?;
@@ -183,7 +200,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
             if src.starts_with('/') { Cow::Borrowed(src) } else { Cow::Owned(format!("{}/{src}", self.ctx.bundle)) };
         if dest == "proc" {
             // Only a procfs may cover /proc (runc's checkProcMount).
-            let st = rustix::fs::statfs(&*src).with_context(|| format!("statfs {src}"))?;
+            let st = rustix::fs::statfs(&*src).context(format_args!("statfs {src}"))?;
             if st.f_type as u32 != g::PROC_SUPER_MAGIC {
                 bail!("\"/proc\" cannot be mounted because it is not of type proc");
             }
@@ -192,7 +209,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
         let strict = is_strict(dest);
         let plain = prepared.is_none() && !opts.bind_needs_attrs() && !opts.has_rec_attrs() && opts.propagation.is_empty();
         if plain {
-            let t = self.target(dest, || source_kind(CWD, &src), strict)?;
+            let t = self.target(dest, Want::Like(CWD, &src), strict)?;
             let rec = if opts.is_recursive_bind() { g::MS_REC } else { 0 };
             mount(&src, &t.path(), "", g::MS_BIND | rec, "").context("bind")?;
             self.mounted(dest, false, strict);
@@ -207,7 +224,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
                     &*src,
                     OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec,
                 )
-                .with_context(|| format!("open_tree {src}"))?;
+                .context(format_args!("open_tree {src}"))?;
                 let raw = fd.as_raw_fd();
                 leak(fd);
                 raw
@@ -215,7 +232,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
         };
         // SAFETY: tree fds (leaked above, or the prepared ones) stay open until exec.
         let tree = unsafe { BorrowedFd::borrow_raw(tree) };
-        let t = self.target(dest, || source_kind(tree, ""), strict)?;
+        let t = self.target(dest, Want::Like(tree, ""), strict)?;
         self.bind_tree(&src, opts, dest, Some(tree), t)
     }
 
@@ -238,7 +255,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
                     src,
                     OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec,
                 )
-                .with_context(|| format!("open_tree {src}"))?;
+                .context(format_args!("open_tree {src}"))?;
                 owned.as_fd()
             }
         };
@@ -266,7 +283,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
     }
 
     /// Resolves (and if needed creates) the target of a mount at `dest`.
-    pub fn target(&mut self, dest: &str, create: impl FnOnce() -> Result<Create>, strict: bool) -> Result<Target> {
+    pub fn target(&mut self, dest: &str, want: Want<'_>, strict: bool) -> Result<Target> {
         if dest.is_empty() {
             bail!("cannot mount over the container's root");
         }
@@ -274,7 +291,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
         if let Some(pfd) = self.fresh_fd(parent)? {
             // SAFETY: fresh fds are never closed before exec.
             let dir = unsafe { BorrowedFd::borrow_raw(pfd) };
-            paths::create_in(dir, name, create()?).with_context(|| format!("create /{dest}"))?;
+            paths::create_in(dir, name, want.resolve()?).context(format_args!("create /{dest}"))?;
             return Ok(Target { dir: pfd, name: String::from(name), created: true });
         }
         let flags = if strict { PATH_FLAGS | OFlags::DIRECTORY | OFlags::NOFOLLOW } else { PATH_FLAGS };
@@ -282,14 +299,14 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
         // somewhere the destination does not say (inside /proc, say).
         let (fd, created) = match self.root.open_at(dest, flags, true) {
             Ok(fd) => (fd, false),
-            Err(Errno::NOENT) => (self.root.create_and_open(dest, create()?, flags, strict)?, true),
+            Err(Errno::NOENT) => (self.root.create_and_open(dest, want.resolve()?, flags, strict)?, true),
             Err(Errno::LOOP | Errno::NOTDIR) if strict => {
                 bail!("/{dest} must be a real directory, not a symlink or a file")
             }
             Err(Errno::LOOP) => {
                 let (fd, created) = match self.root.open_at(dest, flags, false) {
                     Ok(fd) => (fd, false),
-                    Err(Errno::NOENT) => (self.root.create_and_open(dest, create()?, flags, false)?, true),
+                    Err(Errno::NOENT) => (self.root.create_and_open(dest, want.resolve()?, flags, false)?, true),
                     Err(e) => return Err(Error::sys(format_args!("open /{dest}"), e)),
                 };
                 let st = rustix::fs::fstatfs(&fd).context("statfs target")?;
@@ -327,7 +344,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
             let flags = if strict { PATH_FLAGS | OFlags::DIRECTORY | OFlags::NOFOLLOW } else { PATH_FLAGS };
             self.root.open_at(dest, flags, strict)
         }
-        .with_context(|| format!("reopen /{dest}"))?;
+        .context(format_args!("reopen /{dest}"))?;
         let raw = fd.as_raw_fd();
         leak(fd);
         Ok(raw)
@@ -338,7 +355,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
         let Some(f) = self.fresh.iter_mut().find(|f| f.dest == dest) else { return Ok(None) };
         if f.fd.is_none() {
             let flags = PATH_FLAGS | OFlags::DIRECTORY | if f.strict { OFlags::NOFOLLOW } else { OFlags::empty() };
-            let fd = self.root.open_at(&f.dest, flags, f.strict).with_context(|| format!("open /{dest}"))?;
+            let fd = self.root.open_at(&f.dest, flags, f.strict).context(format_args!("open /{dest}"))?;
             f.fd = Some(fd.as_raw_fd());
             leak(fd);
         }
@@ -395,7 +412,7 @@ pub fn mount(source: &str, target: &str, fstype: &str, flags: u32, data: &str) -
 /// Directory or file, to create a missing bind target of the same kind as its source.
 fn source_kind(dirfd: BorrowedFd<'_>, path: &str) -> Result<Create> {
     let flags = if path.is_empty() { AtFlags::EMPTY_PATH } else { AtFlags::empty() };
-    let st = rustix::fs::statx(dirfd, path, flags, StatxFlags::TYPE).with_context(|| format!("stat source {path}"))?;
+    let st = rustix::fs::statx(dirfd, path, flags, StatxFlags::TYPE).context(format_args!("stat source {path}"))?;
     Ok(if u32::from(st.stx_mode) & 0o170000 == 0o040000 { Create::Dir } else { Create::File })
 }
 

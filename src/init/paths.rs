@@ -69,7 +69,7 @@ impl Root {
     /// Opens the (already bind-mounted) rootfs on the host.
     pub fn open(host_path: &str) -> Result<Root> {
         let fd = rustix::fs::open(host_path, PATH_FLAGS | OFlags::DIRECTORY, Mode::empty())
-            .with_context(|| format!("open rootfs {host_path}"))?;
+            .context(format_args!("open rootfs {host_path}"))?;
         Ok(Root { fd: Some(fd) })
     }
 
@@ -106,7 +106,7 @@ impl Root {
     fn mkdir_all_at(&self, rel: &str, depth: u32) -> Result<OwnedFd> {
         match self.open_at(rel, PATH_FLAGS | OFlags::DIRECTORY, false) {
             Err(Errno::NOENT) => self.create_at(rel, Create::Dir, PATH_FLAGS | OFlags::DIRECTORY, false, depth),
-            r => r.with_context(|| format!("open /{rel}")),
+            r => r.context(format_args!("open /{rel}")),
         }
     }
 
@@ -122,7 +122,7 @@ impl Root {
     fn create_at(&self, rel: &str, kind: Create, flags: OFlags, strict: bool, depth: u32) -> Result<OwnedFd> {
         let (parent, name) = split(rel);
         let pfd = self.mkdir_all_at(parent, depth)?;
-        create_in(pfd.as_fd(), name, kind).with_context(|| format!("create /{rel}"))?;
+        create_in(pfd.as_fd(), name, kind).context(format_args!("create /{rel}"))?;
         match self.open_at(rel, flags, strict) {
             Err(Errno::NOENT) if !strict && depth < 40 => {
                 let link = rustix::fs::readlinkat(&pfd, name, alloc::vec::Vec::new())
@@ -130,9 +130,9 @@ impl Root {
                 let link = link.to_string_lossy();
                 let target = if link.starts_with('/') { clean(&link) } else { clean(&format!("{parent}/{link}")) };
                 self.create_at(&target, kind, flags, strict, depth + 1)?;
-                self.open_at(rel, flags, strict).with_context(|| format!("open /{rel}"))
+                self.open_at(rel, flags, strict).context(format_args!("open /{rel}"))
             }
-            r => r.with_context(|| format!("open /{rel} after creating it")),
+            r => r.context(format_args!("open /{rel} after creating it")),
         }
     }
 }

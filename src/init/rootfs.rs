@@ -24,7 +24,6 @@ use super::sys::{self, Attr, leak};
 use crate::bail;
 use crate::error::{Context as _, Result};
 use crate::spec::{NsType, Spec};
-use alloc::format;
 use linux_raw_sys::general as g;
 use rustix::fd::BorrowedFd;
 use rustix::fs::{CWD, Mode, OFlags};
@@ -53,7 +52,7 @@ pub fn setup(ctx: &Context<'_, '_>, prepared: &Prepared, before_pivot: &mut dyn 
         .context("make / rslave")?;
     // pivot_root needs the new root to be a mount point.
     rustix::mount::mount_bind_recursive(ctx.rootfs, ctx.rootfs)
-        .with_context(|| format!("bind rootfs {} onto itself", ctx.rootfs))?;
+        .context(format_args!("bind rootfs {} onto itself", ctx.rootfs))?;
     let mut mt = Mounter::new(ctx, Root::open(ctx.rootfs)?, prepared);
     for (i, m) in spec.mounts.iter().enumerate() {
         mt.mount(i, m)?;
@@ -104,7 +103,7 @@ pub fn finish(ctx: &Context<'_, '_>) -> Result<()> {
         let flags = propagation_flags(p)?;
         if flags & g::MS_SLAVE == 0 {
             rustix::mount::mount_change("/", MountPropagationFlags::from_bits_retain(flags))
-                .with_context(|| format!("set rootfsPropagation {p}"))?;
+                .context(format_args!("set rootfsPropagation {p}"))?;
         }
     }
     Ok(())
@@ -126,7 +125,7 @@ fn make_cwd(root: &Root, spec: &Spec<'_>) -> Result<()> {
     }
     let fd = match root.open_at(&rel, PATH_FLAGS | OFlags::DIRECTORY, false) {
         Err(Errno::NOENT) => root.mkdir_all(&rel),
-        r => r.with_context(|| format!("process.cwd {}", p.cwd)),
+        r => r.context(format_args!("process.cwd {}", p.cwd)),
     }?;
     leak(fd);
     Ok(())
@@ -138,6 +137,7 @@ fn move_root(rootfs: &str) -> Result<()> {
     let info = sys::read_file(CWD, "/proc/self/mountinfo")?;
     let info = core::str::from_utf8(&info).unwrap_or("");
     let mut hide = alloc::vec::Vec::new();
+    // mountinfo lists parents before children: unmounting in reverse order never skips a covered one.
     for e in mountinfo::parse(info) {
         let inside = e.mount_point.len() > rootfs.len()
             && e.mount_point.starts_with(rootfs)
@@ -146,14 +146,12 @@ fn move_root(rootfs: &str) -> Result<()> {
             hide.push(alloc::string::String::from(&*e.mount_point));
         }
     }
-    // Deepest first, so a covered mount is not skipped.
-    hide.sort_by_key(|p| core::cmp::Reverse(p.len()));
-    for p in &hide {
+    for p in hide.iter().rev() {
         match rustix::mount::unmount(p.as_str(), UnmountFlags::DETACH) {
             Ok(()) | Err(Errno::NOENT | Errno::INVAL) => {}
             Err(Errno::PERM) => rustix::mount::mount("tmpfs", p.as_str(), "tmpfs", rustix::mount::MountFlags::empty(), None)
-                .with_context(|| format!("cover {p}"))?,
-            Err(e) => return Err(e).with_context(|| format!("unmount {p}")),
+                .context(format_args!("cover {p}"))?,
+            Err(e) => return Err(e).context(format_args!("unmount {p}")),
         }
     }
     rustix::mount::mount_move(".", "/").context("move the rootfs to /")?;
@@ -163,7 +161,7 @@ fn move_root(rootfs: &str) -> Result<()> {
 /// No mount namespace: runc would mount into the host's namespace; rsrun only chroots (validate
 /// refuses configs that need more).
 fn chroot_only(ctx: &Context<'_, '_>, before_pivot: &mut dyn FnMut() -> Result<()>) -> Result<()> {
-    rustix::process::chdir(ctx.rootfs).with_context(|| format!("chdir {}", ctx.rootfs))?;
+    rustix::process::chdir(ctx.rootfs).context(format_args!("chdir {}", ctx.rootfs))?;
     before_pivot()?;
     rustix::process::chroot(".").context("chroot")?;
     make_cwd(&Root::cwd(), ctx.spec)
@@ -201,15 +199,15 @@ pub fn validate(spec: &Spec<'_>, no_pivot: bool) -> Result<()> {
         }
     }
     for (i, m) in spec.mounts.iter().enumerate() {
-        validate_mount(spec, m).with_context(|| format!("mounts[{i}] ({})", m.destination))?;
+        validate_mount(spec, m).context(format_args!("mounts[{i}] ({})", m.destination))?;
     }
     for (i, d) in linux.map_or(&[][..], |l| &l.devices).iter().enumerate() {
         let ok_kind = matches!(&*d.kind, "c" | "b" | "u" | "p");
         if !ok_kind {
-            bail!("linux.devices[{i}]: invalid device type {:?}", d.kind);
+            bail!("linux.devices[{i}]: invalid device type \"{}\"", d.kind);
         }
         if paths::clean(&d.path).is_empty() || d.path.contains('\0') {
-            bail!("linux.devices[{i}]: invalid path {:?}", d.path);
+            bail!("linux.devices[{i}]: invalid path \"{}\"", d.path);
         }
         if d.kind != "p" && (u32::try_from(d.major).is_err() || u32::try_from(d.minor).is_err()) {
             bail!("linux.devices[{i}]: invalid major/minor {}:{}", d.major, d.minor);
@@ -226,7 +224,7 @@ fn validate_mount(spec: &Spec<'_>, m: &crate::spec::Mount<'_>) -> Result<()> {
     }
     let dest = paths::clean(&m.destination);
     if dest.is_empty() {
-        bail!("invalid destination {:?}", m.destination);
+        bail!("invalid destination \"{}\"", m.destination);
     }
     let opts = mount_opts::parse(&m.options);
     let bind = opts.is_bind() || fstype == "bind";

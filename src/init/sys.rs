@@ -86,13 +86,13 @@ fn mount_setattr_at(
 /// Reads a whole (small, procfs) file and closes it: open + read until EOF + close.
 pub fn read_file(dirfd: impl AsFd, path: &str) -> Result<Vec<u8>> {
     let fd = rustix::fs::openat(dirfd, path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .with_context(|| format!("open {path}"))?;
+        .context(format_args!("open {path}"))?;
     let mut buf = Vec::with_capacity(8192);
     loop {
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(buf.capacity());
         }
-        let n = rustix::io::read(&fd, spare(&mut buf)).with_context(|| format!("read {path}"))?.0.len();
+        let n = rustix::io::read(&fd, spare(&mut buf)).context(format_args!("read {path}"))?.0.len();
         if n == 0 {
             break;
         }

@@ -39,11 +39,11 @@ pub fn validate_sysctl(spec: &Spec<'_>) -> Result<()> {
     for (key, _) in &linux.sysctl {
         let k = dotted(key);
         if k.is_empty() || k.contains('\0') || path_of(key).split('/').any(|c| c.is_empty() || c == "." || c == "..") {
-            bail!("linux.sysctl: invalid key {key:?}");
+            bail!("linux.sysctl: invalid key \"{key}\"");
         }
         if IPC_KEYS.contains(&&*k) || k.starts_with("fs.mqueue.") {
             if !has(NsType::Ipc) {
-                bail!("sysctl {k:?} is not allowed in the hosts ipc namespace");
+                bail!("sysctl \"{k}\" is not allowed in the hosts ipc namespace");
             }
             continue;
         }
@@ -62,7 +62,7 @@ pub fn validate_sysctl(spec: &Spec<'_>) -> Result<()> {
                 }
             };
             if hostnet {
-                bail!("sysctl {k:?} not allowed in host network namespace");
+                bail!("sysctl \"{k}\" not allowed in host network namespace");
             }
             continue;
         }
@@ -70,19 +70,19 @@ pub fn validate_sysctl(spec: &Spec<'_>) -> Result<()> {
             match &*k {
                 "kernel.domainname" => continue,
                 "kernel.hostname" => {
-                    bail!("sysctl {k:?} is not allowed as it conflicts with the OCI \"hostname\" field")
+                    bail!("sysctl \"{k}\" is not allowed as it conflicts with the OCI \"hostname\" field")
                 }
                 _ => {}
             }
         }
-        bail!("sysctl {k:?} is not in a separate kernel namespace");
+        bail!("sysctl \"{k}\" is not in a separate kernel namespace");
     }
     Ok(())
 }
 
 fn same_file(a: &str, b: &str) -> Result<bool> {
-    let sa = rustix::fs::stat(a).with_context(|| format!("stat {a}"))?;
-    let sb = rustix::fs::stat(b).with_context(|| format!("stat {b}"))?;
+    let sa = rustix::fs::stat(a).context(format_args!("stat {a}"))?;
+    let sb = rustix::fs::stat(b).context(format_args!("stat {b}"))?;
     Ok(sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
 }
 
@@ -122,8 +122,8 @@ pub fn apply(spec: &Spec<'_>, proc: &mut Option<RawFd>) -> Result<()> {
             Mode::empty(),
             ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS | ResolveFlags::NO_XDEV,
         )
-        .with_context(|| format!("sysctl {key}: open /proc/{path}"))?;
-        let n = rustix::io::write(&fd, value.as_bytes()).with_context(|| format!("sysctl {key}={value}"))?;
+        .context(format_args!("sysctl {key}: open /proc/{path}"))?;
+        let n = rustix::io::write(&fd, value.as_bytes()).context(format_args!("sysctl {key}={value}"))?;
         if n != value.len() {
             return Err(Error::msg(format_args!("sysctl {key}={value}: short write")));
         }
