@@ -343,3 +343,25 @@ fn cgroup_namespace_and_cwd() {
     assert!(mem.contains("rw,nosuid,nodev,noexec,relatime") && mem.contains("cgroup"), "{mem}");
     assert!(out.lines().any(|l| l == "/home/user/work"), "{out}");
 }
+
+// Temporary fds are left open only while their numbers are low: hundreds of mounts fit in a small
+// RLIMIT_NOFILE.
+#[test]
+fn many_mounts_few_fds() {
+    let case = "many_mounts_few_fds";
+    if let Some(dir) = child(case) {
+        let src = dir.join("src").to_str().unwrap().to_string();
+        let mut spec = small_spec();
+        for i in 0..300 {
+            spec.mounts.push(mnt(&format!("/many/t{i}"), Some("tmpfs"), "tmpfs", &[]));
+            spec.mounts.push(mnt(&format!("/many/b{i}"), None, &src, &["bind", "ro"]));
+        }
+        spec.linux.as_mut().unwrap().readonly_paths = (0..300).map(|i| s(&format!("/many/t{i}"))).collect();
+        enter_and_exec(&spec, &dir, Opts::default(), "grep -c /many/ /proc/self/mountinfo; ls /proc/self/fd | wc -l");
+    }
+    let b = Bundle::new(case);
+    std::fs::create_dir_all(b.dir.join("src")).unwrap();
+    let run = b.run_with(&[], &["prlimit", "--nofile=512:512"]);
+    let l: Vec<&str> = run.ok().lines().collect();
+    assert_eq!(l[0], "900", "{l:?}");
+}

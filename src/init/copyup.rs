@@ -7,7 +7,7 @@
 //! device nodes, fifos and sockets are preserved; timestamps and xattrs are not (as runc).
 use super::mount_opts::{self, MountOpts};
 use super::mounts::{Mounter, Want, apply_post, has_option, is_strict};
-use super::sys::leak;
+use super::sys::{leak, release};
 use crate::error::{Context as _, Result};
 use alloc::format;
 use alloc::vec::Vec;
@@ -60,11 +60,13 @@ pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &s
     }
     t.move_here(mnt.as_fd()).context("move_mount")?;
     mt.mounted(dest, false, strict);
+    apply_post(mnt.as_fd(), opts, true)?;
     if opts.flags & g::MS_RDONLY != 0 {
         mt.delayed_ro.push(mnt.as_raw_fd());
+        leak(mnt);
+    } else {
+        release(mnt);
     }
-    apply_post(mnt.as_fd(), opts, true)?;
-    leak(mnt);
     Ok(())
 }
 

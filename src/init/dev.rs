@@ -13,12 +13,11 @@
 //! refused, so device nodes cannot be redirected.
 use super::mounts::{Mounter, mount};
 use super::paths::{self, Create, PATH_FLAGS};
-use super::sys::{self, leak};
+use super::sys::{self, leak, release};
 use crate::bail;
 use crate::error::{Context as _, Result};
 use crate::spec::{Device, Spec};
 use alloc::format;
-use alloc::string::String;
 use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
@@ -79,7 +78,7 @@ pub fn setup(mt: &mut Mounter<'_, '_, '_>) -> Result<()> {
         } else {
             let pfd = mt.root.mkdir_all(parent)?;
             let r = make(pfd.as_fd(), false, name, &d.path, &node, bind);
-            leak(pfd);
+            release(pfd);
             r
         };
         r.context(format_args!("create device {}", d.path))?;
@@ -142,15 +141,13 @@ fn make(dir: BorrowedFd<'_>, fresh: bool, name: &str, host_path: &str, node: &No
 /// Bind-mounts the host's device node over an empty file `name` in `dir`.
 fn bind_node(dir: BorrowedFd<'_>, fresh: bool, name: &str, host_path: &str) -> Result<()> {
     paths::create_in(dir, name, Create::File).context("create bind target")?;
-    let target: String = if fresh {
-        sys::fd_child_path(dir, name)
-    } else {
-        let fd = rustix::fs::openat(dir, name, PATH_FLAGS | OFlags::NOFOLLOW, Mode::empty()).context("open bind target")?;
-        let p = sys::fd_path(fd.as_fd());
-        leak(fd);
-        p
-    };
-    mount(host_path, &target, "", g::MS_BIND, "").context(format_args!("bind {host_path}"))
+    if fresh {
+        return mount(host_path, &sys::fd_child_path(dir, name), "", g::MS_BIND, "").context(format_args!("bind {host_path}"));
+    }
+    let fd = rustix::fs::openat(dir, name, PATH_FLAGS | OFlags::NOFOLLOW, Mode::empty()).context("open bind target")?;
+    mount(host_path, &sys::fd_path(fd.as_fd()), "", g::MS_BIND, "").context(format_args!("bind {host_path}"))?;
+    release(fd);
+    Ok(())
 }
 
 /// symlinkat(target, dir, name); an existing entry is kept, or replaced when `replace` (ptmx).

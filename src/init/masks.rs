@@ -9,7 +9,7 @@
 //! something else over the path (CVE-2025-31133). Masked directories get an empty read-only tmpfs.
 //! The bind goes through `/proc/self/fd/N`, so the container's /proc is first checked to be a procfs.
 use super::paths::{self, PATH_FLAGS, Root};
-use super::sys::{self, Attr, leak};
+use super::sys::{self, Attr, leak, release};
 use crate::bail;
 use crate::error::{Context as _, Result};
 use crate::spec::Str;
@@ -30,7 +30,7 @@ pub fn readonly_paths(list: &[Str<'_>]) -> Result<()> {
             r => r.context(format_args!("readonly path {p}"))?,
         };
         readonly(&fd).context(format_args!("readonly path {p}"))?;
-        leak(fd);
+        release(fd);
     }
     Ok(())
 }
@@ -55,7 +55,7 @@ fn readonly(fd: &OwnedFd) -> Result<()> {
         MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
     )
     .context("move_mount")?;
-    leak(tree);
+    release(tree);
     Ok(())
 }
 
@@ -81,7 +81,7 @@ pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>) -> Result<()> {
             r => r,
         }
         .context(format_args!("mask {p}"))?;
-        leak(fd);
+        release(fd);
     }
     if let Some(n) = null {
         leak(n);

@@ -14,7 +14,7 @@ use super::Context;
 use super::idmap::Prepared;
 use super::mount_opts::{self, MountOpts};
 use super::paths::{self, Create, PATH_FLAGS, Root};
-use super::sys::{self, Attr, leak};
+use super::sys::{self, Attr, leak, release};
 use crate::bail;
 use crate::error::{Context as _, Error, Result};
 use crate::spec::Mount;
@@ -58,8 +58,18 @@ pub fn proc_destination_allowed(dest: &str) -> bool {
 pub struct Target {
     dir: RawFd,
     name: String,
+    /// The target's own fd (not a fresh directory's), released when the mount is done.
+    owned: Option<OwnedFd>,
     /// The target did not exist and was created (a tmpfs over it then gets runc's default mode).
     pub created: bool,
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Some(fd) = self.owned.take() {
+            release(fd);
+        }
+    }
 }
 
 impl Target {
@@ -68,8 +78,8 @@ impl Target {
         if self.name.is_empty() { sys::fd_path(self.dir()) } else { sys::fd_child_path(self.dir(), &self.name) }
     }
     fn dir(&self) -> BorrowedFd<'_> {
-        // SAFETY: target fds are leaked by the Mounter (never closed before exec), so the number stays
-        // valid for as long as any Target exists.
+        // SAFETY: `dir` is `owned` (alive as long as self) or a fresh directory's fd, which the
+        // Mounter never closes before exec.
         unsafe { BorrowedFd::borrow_raw(self.dir) }
     }
     /// Opens the target itself with `flags` (e.g. to read a directory the target covers).
@@ -215,25 +225,26 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
             self.mounted(dest, false, strict);
             return Ok(());
         }
-        let tree = match prepared {
-            Some(fd) => fd,
-            None => {
-                let rec = if opts.is_recursive_bind() { OpenTreeFlags::AT_RECURSIVE } else { OpenTreeFlags::empty() };
-                let fd = rustix::mount::open_tree(
-                    CWD,
-                    &*src,
-                    OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec,
-                )
-                .context(format_args!("open_tree {src}"))?;
-                let raw = fd.as_raw_fd();
-                leak(fd);
-                raw
-            }
+        let rec = if opts.is_recursive_bind() { OpenTreeFlags::AT_RECURSIVE } else { OpenTreeFlags::empty() };
+        let cloned = match prepared {
+            Some(_) => None,
+            None => Some(
+                rustix::mount::open_tree(CWD, &*src, OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec)
+                    .context(format_args!("open_tree {src}"))?,
+            ),
         };
-        // SAFETY: tree fds (leaked above, or the prepared ones) stay open until exec.
-        let tree = unsafe { BorrowedFd::borrow_raw(tree) };
+        let tree = match (&cloned, prepared) {
+            (Some(fd), _) => fd.as_fd(),
+            // SAFETY: the prepared trees' fds stay open (`Prepared` outlives setup).
+            (None, Some(raw)) => unsafe { BorrowedFd::borrow_raw(raw) },
+            (None, None) => bail!("no mount tree to bind"),
+        };
         let t = self.target(dest, Want::Like(tree, ""), strict)?;
-        self.bind_tree(&src, opts, dest, Some(tree), t)
+        self.bind_tree(&src, opts, dest, Some(tree), t)?;
+        if let Some(fd) = cloned {
+            release(fd);
+        }
+        Ok(())
     }
 
     /// Gives the detached `tree` (cloned from `src` if None) the bind attributes and attaches it at `t`.
@@ -292,7 +303,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
             // SAFETY: fresh fds are never closed before exec.
             let dir = unsafe { BorrowedFd::borrow_raw(pfd) };
             paths::create_in(dir, name, want.resolve()?).context(format_args!("create /{dest}"))?;
-            return Ok(Target { dir: pfd, name: String::from(name), created: true });
+            return Ok(Target { dir: pfd, name: String::from(name), created: true, owned: None });
         }
         let flags = if strict { PATH_FLAGS | OFlags::DIRECTORY | OFlags::NOFOLLOW } else { PATH_FLAGS };
         // First without any symlink: the common case, and a target reached through none cannot be
@@ -317,9 +328,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
             }
             Err(e) => return Err(Error::sys(format_args!("open /{dest}"), e)),
         };
-        let dir = fd.as_raw_fd();
-        leak(fd);
-        Ok(Target { dir, name: String::new(), created })
+        Ok(Target { dir: fd.as_raw_fd(), name: String::new(), created, owned: Some(fd) })
     }
 
     /// Records a mount at `dest`: fresh entries it covers are gone; an empty tmpfs becomes fresh.

@@ -20,7 +20,7 @@ use super::mount_opts::{self, PROPAGATION};
 use super::mountinfo;
 use super::mounts::{self, Mounter};
 use super::paths::{self, PATH_FLAGS, Root};
-use super::sys::{self, Attr, leak};
+use super::sys::{self, Attr};
 use crate::bail;
 use crate::error::{Context as _, Result};
 use crate::spec::{NsType, Spec};
@@ -127,7 +127,7 @@ fn make_cwd(root: &Root, spec: &Spec<'_>) -> Result<()> {
         Err(Errno::NOENT) => root.mkdir_all(&rel),
         r => r.context(format_args!("process.cwd {}", p.cwd)),
     }?;
-    leak(fd);
+    sys::release(fd);
     Ok(())
 }
 

@@ -1,11 +1,12 @@
 //! Small syscall helpers for the filesystem setup: mount_setattr (until the syscalls crate has it),
 //! `/proc/self/fd/N` paths for mounting through O_PATH fds, whole-file reads, and the fd contract.
 //!
-//! Fd contract: temporary fds opened here are O_CLOEXEC and are NOT closed one by one (each close is a
-//! syscall); `process::apply` marks every fd >= 3 + preserve_fds CLOEXEC with one close_range before
-//! execve, so none reaches the container process. Only fds that pin host objects (files in the host's
-//! /proc read before pivot_root) are closed explicitly, because the init may wait long on the exec
-//! fifo.
+//! Fd contract: temporary fds opened here are O_CLOEXEC and are NOT closed one by one while their
+//! numbers are below 256 (each close is a syscall); `process::apply` marks every fd >= 3 +
+//! preserve_fds CLOEXEC with one close_range before execve, so none reaches the container process.
+//! Above 256 they are closed (`release`), so hundreds of mounts fit in a small RLIMIT_NOFILE. Fds that
+//! pin host objects (files in the host's /proc read before pivot_root) are always closed, because the
+//! init may wait long on the exec fifo.
 use crate::error::{Context, Result};
 use alloc::format;
 use alloc::string::String;
@@ -16,9 +17,17 @@ use rustix::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 use rustix::fs::{CWD, Mode, OFlags};
 use rustix::io::Errno;
 
-/// Gives up an fd without closing it; see the module's fd contract.
+/// Gives up an fd that must stay open until exec, without closing it; see the fd contract.
 pub fn leak(fd: OwnedFd) {
     let _ = fd.into_raw_fd();
+}
+
+/// Done with `fd`: left open while fd numbers are low (no syscall, see the fd contract), closed once
+/// they pass 256, so a configuration with hundreds of mounts cannot exhaust RLIMIT_NOFILE.
+pub fn release(fd: OwnedFd) {
+    if fd.as_raw_fd() < 256 {
+        leak(fd);
+    }
 }
 
 /// `/proc/self/fd/N`: the magic link through which mount(2) reaches exactly the object `fd` holds,

@@ -127,7 +127,7 @@ pub fn apply(spec: &Spec<'_>, proc: &mut Option<RawFd>) -> Result<()> {
         if n != value.len() {
             return Err(Error::msg(format_args!("sysctl {key}={value}: short write")));
         }
-        super::sys::leak(fd);
+        super::sys::release(fd);
     }
     Ok(())
 }
