@@ -47,16 +47,19 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
     let config = read_config(&bundle)?;
     let spec = spec::parse_config(&config).context("config.json")?;
     let rootfs = rootfs_path(&spec, &bundle)?;
-    super::validate::check(&spec)?;
+    super::validate::check(&spec, o.no_pivot)?;
     let seccomp = match spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) {
         Some(s) => Some(crate::seccomp::compile(&crate::seccomp::config::from_spec(s)?).context("linux.seccomp")?),
         None => None,
     };
     let plan = ns::plan(&spec)?;
+    // Id-mapped mount trees are made on the host side (they need the host's root); the init only
+    // attaches them. Nothing happens without idmap mounts.
+    let mounts = crate::init::rootfs::prepare(&spec, &bundle)?;
 
     let container = Store::new(&g.root).create(o.id)?;
     let mut undo = Undo { container: Some(container), init: None };
-    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mut undo) {
+    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
         Ok((state, pidfd)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
             Ok(Created { container, state, pidfd })
@@ -117,6 +120,7 @@ fn setup(
     rootfs: &str,
     plan: &Plan,
     seccomp: Option<&crate::seccomp::Filter>,
+    mounts: &crate::init::rootfs::Prepared,
     undo: &mut Undo,
 ) -> Result<(State, OwnedFd)> {
     let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
@@ -166,7 +170,7 @@ fn setup(
             // `Container` value is never used or dropped here (the child ends in exec or exit).
             unsafe { rustix::io::close(rustix::fd::AsRawFd::as_raw_fd(&c.dir())) };
             drop(parent_end);
-            let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state };
+            let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state, mounts };
             init::run(&ctx, &launch)
         }
         Fork::Parent { pid, pidfd } => (pid, pidfd.ok_or_else(|| Error::msg("clone3 returned no pidfd"))?),

@@ -5,7 +5,7 @@
 use crate::error::Result;
 use crate::spec::{NsType, Spec};
 
-pub fn check(spec: &Spec) -> Result<()> {
+pub fn check(spec: &Spec, no_pivot: bool) -> Result<()> {
     let has = |t: NsType| spec.linux.as_ref().is_some_and(|l| l.namespaces.iter().any(|n| n.kind == t));
     let Some(process) = spec.process.as_ref() else { crate::bail!("process: missing") };
     if process.terminal {
@@ -58,7 +58,7 @@ pub fn check(spec: &Spec) -> Result<()> {
             crate::bail!("linux.mountLabel: SELinux is not supported");
         }
     }
-    crate::init::rootfs::validate(spec)?;
+    crate::init::rootfs::validate(spec, no_pivot)?;
     crate::init::process::validate(spec)?;
     Ok(())
 }

@@ -27,6 +27,19 @@ pub mod rootfs;
 pub mod sched;
 pub mod user;
 
+// Private parts of `rootfs` (filesystem setup), one concern each.
+mod cgroup;
+mod copyup;
+mod dev;
+mod idmap;
+mod masks;
+mod mount_opts;
+mod mountinfo;
+mod mounts;
+mod paths;
+mod sys;
+mod sysctl;
+
 /// Everything the container init needs, computed by `create` before clone3.
 pub struct Context<'s, 'a> {
     pub spec: &'s Spec<'a>,
@@ -69,6 +82,8 @@ pub struct Launch<'s> {
     pub wait_go: bool,
     /// The container's state as create will save it; the child fills in the pid for hook input.
     pub state: &'s State,
+    /// Id-mapped mount trees the parent made for the rootfs setup.
+    pub mounts: &'s rootfs::Prepared,
 }
 
 /// The container init: sets everything up, reports to the parent, waits for `start`, execs.
@@ -116,7 +131,7 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
         w.into_bytes()
     };
     let hooks = ctx.spec.hooks.as_ref();
-    rootfs::setup(ctx, &mut || {
+    rootfs::setup(ctx, l.mounts, &mut || {
         if let Some(h) = hooks {
             if !h.prestart.is_empty() || !h.create_runtime.is_empty() {
                 l.chan.send(&Msg::RuntimeHooks)?;
