@@ -1,19 +1,20 @@
 //! The global allocator of the `rsrun` binary.
 //!
 //! rsrun is single-threaded (it forks, never spawns threads), short-lived for most verbs, and counted in
-//! pages of RSS. Small blocks come in power-of-two size classes from 16 B to 4 KiB, carved from 64 KiB
-//! mmap'd chunks and recycled through one free list per class, so a long-lived loop (`run`
-//! supervising, `events --interval`) that frees what it allocates stays at constant memory. Larger
-//! blocks are their own anonymous mappings, grown in place by mremap.
+//! pages of RSS and in syscalls. Blocks come in power-of-two size classes from 16 B to 64 KiB, carved
+//! from 1 MiB mmap'd chunks and recycled through one free list per class, so a long-lived loop (`run`
+//! supervising, `events --interval`) that frees what it allocates stays at constant memory. A chunk
+//! is only address space until touched: a 64 KiB read buffer that receives 300 bytes costs one page
+//! of RSS and no mmap/munmap pair. Larger blocks are their own anonymous mappings, grown by mremap.
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::ptr::{self, NonNull};
 use rustix::mm::{MapFlags, MremapFlags, ProtFlags, mmap_anonymous, mremap, munmap};
 
 const PAGE: usize = 4096;
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 1024 * 1024;
 const MIN_CLASS_SHIFT: u32 = 4; // 16 bytes
-const MAX_CLASS_SHIFT: u32 = 12; // 4 KiB
+const MAX_CLASS_SHIFT: u32 = 16; // 64 KiB
 const CLASSES: usize = (MAX_CLASS_SHIFT - MIN_CLASS_SHIFT + 1) as usize;
 
 struct State {
@@ -83,7 +84,10 @@ impl Allocator {
             return head.cast();
         }
         let size = 1usize << (class as u32 + MIN_CLASS_SHIFT);
-        let mut start = (st.bump + size - 1) & !(size - 1);
+        // Aligned to the class size up to a page: enough for any layout of this class (align <=
+        // size, and align > PAGE is refused), so a recycled block fits every later request too.
+        let align = size.min(PAGE);
+        let mut start = (st.bump + align - 1) & !(align - 1);
         if st.bump == 0 || start + size > st.end {
             let chunk = map(CHUNK);
             if chunk.is_null() {
@@ -91,7 +95,7 @@ impl Allocator {
             }
             st.bump = chunk as usize;
             st.end = st.bump + CHUNK;
-            start = st.bump; // chunks are page aligned, so aligned for every class
+            start = st.bump; // chunks are page aligned
         }
         st.bump = start + size;
         start as *mut u8
@@ -169,7 +173,9 @@ mod tests {
         assert_eq!(class_of(l(17, 8)), Some(1));
         assert_eq!(class_of(l(8, 64)), Some(2));
         assert_eq!(class_of(l(4096, 8)), Some(8));
-        assert_eq!(class_of(l(4097, 8)), None);
+        assert_eq!(class_of(l(4097, 8)), Some(9));
+        assert_eq!(class_of(l(65536, 8)), Some(12));
+        assert_eq!(class_of(l(65537, 8)), None);
     }
 
     #[test]
