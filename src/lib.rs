@@ -4,6 +4,7 @@
 
 extern crate alloc;
 
+pub mod cgroups;
 pub mod cli;
 pub mod error;
 pub mod json;
