@@ -48,13 +48,19 @@ impl Cgroup {
     /// Sends `sig` to every process in the container's cgroup and its sub-cgroups (`kill --all`,
     /// `delete --force`). SIGKILL on cgroup2 (also a hybrid host's unified hierarchy) is one write to
     /// cgroup.kill (Linux 5.14+); otherwise, as runc: freeze, signal each process, thaw, so nothing
-    /// forks in between.
+    /// forks in between. Either way a v1 freezer ends thawed: tasks frozen by it do not even die of
+    /// SIGKILL until thawed (whoever kills a paused container another way must `thaw` after).
     pub fn kill_all(&self, sig: Signal) -> Result<()> {
         if sig == Signal::KILL
             && let Some(h) = self.unified()
         {
             match fsio::write(h.at(), "cgroup.kill", "1") {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    if self.mode != Mode::V2 {
+                        let _ = self.thaw();
+                    }
+                    return Ok(());
+                }
                 Err(Errno::NOENT) => {}
                 Err(e) => return Err(fsio::err(h.at(), "cgroup.kill", "1", e)),
             }

@@ -172,7 +172,15 @@ pub(crate) fn mkdir_chain(dir: &str, mnt: usize) -> Result<u16> {
             let n = mkdir_chain(parent(dir), mnt)?;
             match fs::mkdirat(CWD, dir, Mode::from_raw_mode(0o755)) {
                 Ok(()) => Ok(n + 1),
-                Err(e) => Err(Error::sys(format_args!("mkdir {dir}"), e)),
+                Err(e) => {
+                    // Take back the parents made for it: the caller never learns about them.
+                    let mut d = dir;
+                    for _ in 0..n {
+                        d = parent(d);
+                        let _ = fs::unlinkat(CWD, d, AtFlags::REMOVEDIR);
+                    }
+                    Err(Error::sys(format_args!("mkdir {dir}"), e))
+                }
             }
         }
         Err(e) => Err(Error::sys(format_args!("mkdir {dir}"), e)),

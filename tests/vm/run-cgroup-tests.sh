@@ -6,9 +6,9 @@
 # read back the v2 files there. Arguments go to the test binary (a name filter, --exact, ...).
 #
 # The integration test binary links glibc dynamically; vm-test.sh copies it into the initramfs at
-# the same path together with its ldd libraries (VM_BINARIES). crun comes along as a reference.
+# the same path together with its ldd libraries (VM_BINARIES; add e.g. /usr/bin/crun as a reference).
 # --count: afterwards, count the library's syscalls for create and delete inside the VM as well
-# (tests/vm/count-cgroup-syscalls.sh under strace, which comes along like crun).
+# (tests/vm/count-cgroup-syscalls.sh under strace, which then comes along into the VM).
 # Env: VM_WORK: where qemu and the kernel are unpacked once (~90 MB; default /tmp/rsrun-vm-work).
 # Exit status: the test binary's (124: VM timed out, 125: no result).
 set -euo pipefail
@@ -37,11 +37,11 @@ exit \$rc
 RUN
 chmod +x "$t/run.sh"
 cp "$here/count-cgroup-syscalls.sh" "$t/"
-crun=$(command -v crun || true)
-[ -n "$count" ] && crun="$crun $(command -v strace)"
+extra=""
+[ -n "$count" ] && extra=$(command -v strace)
 start=$(date +%s.%N)
 set +e
-VM_MODULES="drivers/block/loop ${VM_MODULES:-}" VM_BINARIES="$bin $crun ${VM_BINARIES:-}" "$here/vm-test.sh" "${VM_WORK:-/tmp/rsrun-vm-work}" "$t"
+VM_MODULES="drivers/block/loop ${VM_MODULES:-}" VM_BINARIES="$bin $extra ${VM_BINARIES:-}" "$here/vm-test.sh" "${VM_WORK:-/tmp/rsrun-vm-work}" "$t"
 rc=$?
 set -e
 echo "run-cgroup-tests: VM exit $rc after $(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo '?') s"
