@@ -5,16 +5,17 @@
 extern crate alloc;
 
 pub mod bpf;
+pub mod cgroups;
 pub mod cli;
 pub mod container;
 pub mod error;
 pub mod hooks;
-pub mod spawn;
 pub mod init;
 pub mod json;
 pub mod log;
 pub mod procfs;
 pub mod rt;
 pub mod seccomp;
+pub mod spawn;
 pub mod spec;
 pub mod state;

@@ -1,0 +1,280 @@
+//! Which cgroup hierarchies the host has, and where the container's cgroup goes in each.
+//!
+//! Cheapest first: one statfs of /sys/fs/cgroup tells pure v2 (CGROUP2_SUPER_MAGIC) apart; anything
+//! else reads /proc/self/mountinfo once, which also finds controllers mounted elsewhere or
+//! co-mounted ("cpu,cpuacct"). /proc/self/cgroup is read only for relative paths.
+use super::{Cgroup, Hier, Mode, ctrl, fsio};
+use crate::error::{Error, Result};
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+const CGROUP2_SUPER_MAGIC: u64 = 0x6367_7270;
+
+/// One cgroup hierarchy mount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Mnt {
+    pub ctrls: u16,
+    pub point: String,
+    /// The mount's root inside the hierarchy (mountinfo field 4), "/" normally.
+    pub root: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Layout {
+    pub mode: Mode,
+    pub mnts: Vec<Mnt>,
+}
+
+pub(crate) fn detect() -> Result<Layout> {
+    if let Ok(st) = rustix::fs::statfs(CGROUP_ROOT)
+        && st.f_type as u64 == CGROUP2_SUPER_MAGIC
+    {
+        let m = Mnt { ctrls: ctrl::UNIFIED, point: CGROUP_ROOT.to_string(), root: "/".to_string() };
+        return Ok(Layout { mode: Mode::V2, mnts: alloc::vec![m] });
+    }
+    let proc = fsio::At { path: "/proc/self", fd: None };
+    layout_from_mountinfo(&fsio::get(proc, "mountinfo")?)
+}
+
+/// The cgroup mounts of a mountinfo text; the first mount of each hierarchy wins, except that one
+/// under /sys/fs/cgroup is preferred over a bind mount elsewhere.
+pub(crate) fn layout_from_mountinfo(text: &str) -> Result<Layout> {
+    let mut mnts: Vec<Mnt> = Vec::new();
+    for line in text.lines() {
+        let Some((pre, post)) = line.split_once(" - ") else { continue };
+        let mut pf = pre.split(' ').skip(3);
+        let (Some(root), Some(point)) = (pf.next(), pf.next()) else { continue };
+        let mut qf = post.split(' ');
+        let (Some(fstype), _, Some(opts)) = (qf.next(), qf.next(), qf.next()) else { continue };
+        let ctrls = match fstype {
+            "cgroup" => ctrl::parse_list(opts),
+            "cgroup2" => ctrl::UNIFIED,
+            _ => 0,
+        };
+        if ctrls == 0 {
+            continue;
+        }
+        let m = Mnt { ctrls, point: unescape(point), root: unescape(root) };
+        match mnts.iter_mut().find(|o| o.ctrls == ctrls) {
+            Some(o) => {
+                if !under_root(&o.point) && under_root(&m.point) {
+                    *o = m;
+                }
+            }
+            None => mnts.push(m),
+        }
+    }
+    let v1 = mnts.iter().any(|m| m.ctrls != ctrl::UNIFIED);
+    let v2 = mnts.iter().any(|m| m.ctrls == ctrl::UNIFIED);
+    let mode = match (v1, v2) {
+        (true, true) => Mode::Hybrid,
+        (true, false) => Mode::V1,
+        (false, true) => Mode::V2,
+        (false, false) => crate::bail!("cgroup: no cgroup filesystem is mounted (/proc/self/mountinfo)"),
+    };
+    Ok(Layout { mode, mnts })
+}
+
+fn under_root(p: &str) -> bool {
+    p.strip_prefix(CGROUP_ROOT).is_some_and(|r| r.is_empty() || r.starts_with('/'))
+}
+
+/// mountinfo escapes space, tab, newline and backslash as \ooo.
+fn unescape(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// runc's CleanPath: lexical cleaning where a relative path can never climb above its start
+/// ("../../x" is "x"). Returns (absolute?, cleaned path without leading slash).
+pub fn clean_path(p: &str) -> (bool, String) {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    (p.starts_with('/'), parts.join("/"))
+}
+
+/// The runtime's own cgroup per hierarchy, from /proc/self/cgroup ("4:memory:/a", "0::/b").
+pub(crate) fn parse_proc_cgroup(text: &str) -> Vec<(u16, &str)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, list, path) = (f.next()?, f.next()?, f.next()?);
+            let bits = if list.is_empty() { ctrl::UNIFIED } else { ctrl::parse_list(list) };
+            (bits != 0).then_some((bits, path))
+        })
+        .collect()
+}
+
+/// Where the container's cgroup goes in every hierarchy, exactly as runc's cgroupfs driver puts it:
+/// - absolute `cgroupsPath`: the same path under every mount point;
+/// - relative (and the default, the container id): below the runtime's own cgroup in each
+///   hierarchy (v1 and hybrid), or below the *parent* of its own cgroup on pure v2 (which has
+///   processes in it, so it cannot enable controllers for children).
+pub(crate) fn resolve(layout: &Layout, cgroups_path: Option<&str>, id: &str) -> Result<Cgroup> {
+    let given = cgroups_path.filter(|p| !p.is_empty());
+    let (abs, inner) = clean_path(given.unwrap_or(id));
+    if inner.is_empty() {
+        let what = if abs { "the root cgroup" } else { "the runtime's own cgroup" };
+        crate::bail!("linux.cgroupsPath: {:?} names {what}", given.unwrap_or(id));
+    }
+    let own_text = match abs {
+        true => String::new(),
+        false => fsio::get(fsio::At { path: "/proc/self", fd: None }, "cgroup")?,
+    };
+    resolve_in(layout, abs, &inner, &parse_proc_cgroup(&own_text))
+}
+
+/// `resolve` with the runtime's own cgroups given (`own` is unused for absolute paths).
+pub(crate) fn resolve_in(layout: &Layout, abs: bool, inner: &str, own: &[(u16, &str)]) -> Result<Cgroup> {
+    let mut hier = Vec::with_capacity(layout.mnts.len());
+    for m in &layout.mnts {
+        let mut dir = m.point.clone();
+        if !abs {
+            let Some(&(_, mine)) = own.iter().find(|(b, _)| *b == m.ctrls) else {
+                let mut n = String::new();
+                ctrl::names(m.ctrls, &mut n);
+                return Err(Error::msg(format_args!("cgroup: no {n:?} entry in /proc/self/cgroup")));
+            };
+            let mut base = match m.root.as_str() {
+                "/" => mine,
+                r => mine.strip_prefix(r).unwrap_or(mine),
+            };
+            if layout.mode == Mode::V2 {
+                base = fsio::parent(base);
+            }
+            dir.push_str(base.trim_end_matches('/'));
+        }
+        dir.push('/');
+        dir.push_str(inner);
+        hier.push(Hier { ctrls: m.ctrls, mnt: m.point.len(), dir, created: 0, fd: None });
+    }
+    if layout.mode != Mode::V2 && !hier.iter().any(|h| h.ctrls & ctrl::DEVICES != 0) {
+        // As runc: without the devices controller the container would see every host device.
+        crate::bail!("cgroup v1: the devices controller is not mounted");
+    }
+    Ok(Cgroup { mode: layout.mode, hier })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HYBRID: &str = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:9 - cgroup cgroup rw,cpu,cpuacct
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+50 23 0:32 /docker /mnt/mem\\040x rw - cgroup cgroup rw,memory
+";
+
+    #[test]
+    fn mountinfo_hybrid_comounted_and_duplicates() {
+        let l = layout_from_mountinfo(HYBRID).unwrap();
+        assert_eq!(l.mode, Mode::Hybrid);
+        let pts: Vec<_> = l.mnts.iter().map(|m| (m.ctrls, m.point.as_str())).collect();
+        assert_eq!(
+            pts,
+            [
+                (ctrl::CPU | ctrl::CPUACCT, "/sys/fs/cgroup/cpu,cpuacct"),
+                (ctrl::MEMORY, "/sys/fs/cgroup/memory"),
+                (ctrl::DEVICES, "/sys/fs/cgroup/devices"),
+                (ctrl::bit("name=systemd"), "/sys/fs/cgroup/systemd"),
+                (ctrl::UNIFIED, "/sys/fs/cgroup/unified"),
+            ]
+        );
+    }
+
+    #[test]
+    fn mountinfo_elsewhere_and_escapes() {
+        let t = "50 23 0:32 /docker /mnt/mem\\040x rw - cgroup cgroup rw,memory\n\
+                 51 23 0:33 / /cg/dev rw - cgroup cgroup rw,devices\n";
+        let l = layout_from_mountinfo(t).unwrap();
+        assert_eq!(l.mode, Mode::V1);
+        assert_eq!(l.mnts[0], Mnt { ctrls: ctrl::MEMORY, point: "/mnt/mem x".into(), root: "/docker".into() });
+        assert!(layout_from_mountinfo("1 2 0:1 / / rw - ext4 /dev/sda rw\n").is_err());
+        let v2 = layout_from_mountinfo("1 2 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n").unwrap();
+        assert_eq!(v2.mode, Mode::V2);
+    }
+
+    #[test]
+    fn clean_path_like_runc() {
+        assert_eq!(clean_path("/a/b/../c/"), (true, "a/c".into()));
+        assert_eq!(clean_path("../../x"), (false, "x".into()));
+        assert_eq!(clean_path("a/../../.."), (false, "".into()));
+        assert_eq!(clean_path("/.."), (true, "".into()));
+        assert_eq!(clean_path("x//y/./z"), (false, "x/y/z".into()));
+    }
+
+    #[test]
+    fn resolve_relative_absolute_and_default() {
+        let l = layout_from_mountinfo(HYBRID).unwrap();
+        let cg = resolve(&l, Some("/docker/c1"), "id").unwrap();
+        let dirs: Vec<_> = cg.dirs().collect();
+        assert_eq!(dirs[0], "/sys/fs/cgroup/cpu,cpuacct/docker/c1");
+        assert_eq!(dirs[4], "/sys/fs/cgroup/unified/docker/c1");
+        assert_eq!(cg.hier[0].mnt, "/sys/fs/cgroup/cpu,cpuacct".len());
+        assert!(resolve(&l, Some("/"), "id").unwrap_err().to_string().contains("root cgroup"));
+        assert!(resolve(&l, Some(".."), "id").unwrap_err().to_string().contains("own cgroup"));
+        let own = parse_proc_cgroup("4:memory:/a/b\n3:devices:/\n2:cpu,cpuacct:/c\n1:name=systemd:/s\n0::/u/v\n");
+        let cg = resolve_in(&l, false, "x/y", &own).unwrap();
+        let dirs: Vec<_> = cg.dirs().collect();
+        assert_eq!(
+            dirs,
+            [
+                "/sys/fs/cgroup/cpu,cpuacct/c/x/y",
+                "/sys/fs/cgroup/memory/a/b/x/y",
+                "/sys/fs/cgroup/devices/x/y",
+                "/sys/fs/cgroup/systemd/s/x/y",
+                "/sys/fs/cgroup/unified/u/v/x/y",
+            ]
+        );
+        // Pure v2: below the parent of the runtime's own cgroup, as runc's fs2 driver.
+        let v2 = layout_from_mountinfo("1 2 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n").unwrap();
+        let cg = resolve_in(&v2, false, "id", &parse_proc_cgroup("0::/user.slice/s.scope\n")).unwrap();
+        assert_eq!(cg.dirs().collect::<Vec<_>>(), ["/sys/fs/cgroup/user.slice/id"]);
+        let cg = resolve_in(&v2, false, "id", &parse_proc_cgroup("0::/\n")).unwrap();
+        assert_eq!(cg.dirs().collect::<Vec<_>>(), ["/sys/fs/cgroup/id"]);
+        // A mount whose root is a sub-cgroup (inside a cgroup namespace or bind mount).
+        let sub = layout_from_mountinfo("50 23 0:32 /docker /cg/mem rw - cgroup cgroup rw,memory,devices\n").unwrap();
+        let cg = resolve_in(&sub, false, "id", &parse_proc_cgroup("4:memory,devices:/docker/a\n")).unwrap();
+        assert_eq!(cg.dirs().collect::<Vec<_>>(), ["/cg/mem/a/id"]);
+    }
+
+    #[test]
+    fn proc_cgroup_lines() {
+        let own = parse_proc_cgroup("4:memory:/a/b\n1:cpu,cpuacct:/\n9:name=systemd:/s\n0::/u\n");
+        assert_eq!(
+            own,
+            [
+                (ctrl::MEMORY, "/a/b"),
+                (ctrl::CPU | ctrl::CPUACCT, "/"),
+                (ctrl::bit("name=systemd"), "/s"),
+                (ctrl::UNIFIED, "/u")
+            ]
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! The container's cgroup: found (v1, v2 or hybrid), created before the container's first process,
+//! limited by `linux.resources`, and later frozen, listed, measured, killed, updated and removed.
+//!
+//! One `Cgroup` value holds one directory per hierarchy: on cgroup v2 a single one; on v1 one per
+//! mounted controller hierarchy (`cpu` and `cpuacct` are separate or co-mounted, `name=systemd`
+//! too); on a hybrid host those plus the cgroup2 mount (usually /sys/fs/cgroup/unified), as runc
+//! does. It records how many trailing path components rsrun created in each hierarchy, so `destroy`
+//! removes exactly those (and whatever sub-cgroups the container made inside its own cgroup).
+//!
+//! Lifecycle, in the order the verbs call it:
+//! - `create` (before clone3): detect, resolve `linux.cgroupsPath` as runc does, mkdir, apply limits;
+//! - `apply_devices` (integration point for src/bpf), then `clone_into_fd` for CLONE_INTO_CGROUP,
+//!   `join_v1(pid)` for the v1 hierarchies (or `join(pid)` for everything, e.g. `exec`);
+//! - `to_json` into state.json; later verbs rebuild it with `from_json` (no detection syscalls);
+//! - `freeze`/`thaw`/`is_frozen`, `pids`, `stats`, `oom_kill_count`, `kill_all`, `update`, `destroy`.
+//!
+//! Syscall economy: v1 files are opened by absolute path (one openat, no directory fds); v2 files
+//! relative to the one directory fd that CLONE_INTO_CGROUP needs anyway. Only fields that are set
+//! are written; nothing is read back unless a kernel rule needs it.
+mod detect;
+mod freezer;
+mod fsio;
+mod resources_v1;
+mod resources_v2;
+mod state;
+mod stats;
+mod v1;
+mod v2;
+
+use crate::error::{Error, Result};
+use crate::spec::Resources;
+use alloc::string::String;
+use alloc::vec::Vec;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+
+pub use detect::clean_path;
+pub use resources_v2::{blkio_weight_to_io_weight, shares_to_weight};
+
+/// How the host mounts cgroups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Controllers in v1 hierarchies only.
+    V1,
+    /// v1 controller hierarchies plus a cgroup2 mount (normally without controllers).
+    Hybrid,
+    /// One cgroup2 hierarchy with every controller.
+    V2,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::V1 => "v1",
+            Mode::Hybrid => "hybrid",
+            Mode::V2 => "v2",
+        }
+    }
+}
+
+/// Controller bits of a hierarchy. The names are the v1 subsystem names runc creates cgroups in.
+pub(crate) mod ctrl {
+    pub const CPUSET: u16 = 1 << 0;
+    pub const DEVICES: u16 = 1 << 1;
+    pub const MEMORY: u16 = 1 << 2;
+    pub const CPU: u16 = 1 << 3;
+    pub const CPUACCT: u16 = 1 << 4;
+    pub const PIDS: u16 = 1 << 5;
+    pub const BLKIO: u16 = 1 << 6;
+    pub const HUGETLB: u16 = 1 << 7;
+    pub const NET_CLS: u16 = 1 << 8;
+    pub const NET_PRIO: u16 = 1 << 9;
+    pub const FREEZER: u16 = 1 << 11;
+    pub const RDMA: u16 = 1 << 12;
+    /// The cgroup2 hierarchy (pure v2, or the unified mount of a hybrid host).
+    pub const UNIFIED: u16 = 1 << 15;
+
+    /// Bit i is `NAMES[i]` (perf_event and name=systemd have no constant: nothing writes to them).
+    pub const NAMES: [&str; 14] = [
+        "cpuset",
+        "devices",
+        "memory",
+        "cpu",
+        "cpuacct",
+        "pids",
+        "blkio",
+        "hugetlb",
+        "net_cls",
+        "net_prio",
+        "perf_event",
+        "freezer",
+        "rdma",
+        "name=systemd",
+    ];
+
+    pub fn bit(name: &str) -> u16 {
+        NAMES.iter().position(|&n| n == name).map_or(0, |i| 1 << i)
+    }
+
+    /// Bits of a comma-separated list ("cpu,cpuacct", "rw,relatime,memory"); unknown words ignored.
+    pub fn parse_list(list: &str) -> u16 {
+        list.split(',').fold(0, |acc, w| acc | bit(w))
+    }
+
+    /// "cpu,cpuacct" for a set of bits; "" for the cgroup2 hierarchy.
+    pub fn names(bits: u16, out: &mut alloc::string::String) {
+        for (i, n) in NAMES.iter().enumerate() {
+            if bits & (1 << i) != 0 {
+                if !out.is_empty() {
+                    out.push(',');
+                }
+                out.push_str(n);
+            }
+        }
+    }
+}
+
+/// The container's directory in one hierarchy.
+#[derive(Debug)]
+pub(crate) struct Hier {
+    pub ctrls: u16,
+    /// Absolute path of the container's cgroup directory.
+    pub dir: String,
+    /// `dir[..mnt]` is the hierarchy's mount point.
+    pub mnt: usize,
+    /// How many trailing components of `dir` rsrun created (0: the directory existed before).
+    pub created: u16,
+    /// Open directory (cgroup2 only): CLONE_INTO_CGROUP, the device filter, and openat for files.
+    pub fd: Option<OwnedFd>,
+}
+
+impl Hier {
+    pub fn at(&self) -> fsio::At<'_> {
+        fsio::At { path: &self.dir, fd: self.fd.as_ref().map(|f| f.as_fd()) }
+    }
+}
+
+/// The container's cgroup in every hierarchy it uses.
+#[derive(Debug)]
+pub struct Cgroup {
+    pub(crate) mode: Mode,
+    pub(crate) hier: Vec<Hier>,
+}
+
+/// Why resources are being written: a fresh cgroup, or `update` of a running container.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Apply {
+    Create,
+    Update,
+}
+
+impl Cgroup {
+    /// Creates the container's cgroup and applies `res` (everything but `devices`, see
+    /// `apply_devices`). `cgroups_path` is `linux.cgroupsPath` (absent or empty: `id` relative to the
+    /// runtime's own cgroup, as runc does). On error, whatever was created is removed again.
+    pub fn create(cgroups_path: Option<&str>, id: &str, res: Option<&Resources<'_>>) -> Result<Self> {
+        let layout = detect::detect()?;
+        let mut cg = detect::resolve(&layout, cgroups_path, id)?;
+        if let Err(e) = cg.make(res) {
+            let _ = cg.destroy();
+            return Err(e);
+        }
+        Ok(cg)
+    }
+
+    fn make(&mut self, res: Option<&Resources<'_>>) -> Result<()> {
+        let cpu = res.and_then(|r| r.cpu.as_ref());
+        let cpus = cpu.and_then(|c| c.cpus.as_deref()).filter(|s| !s.is_empty());
+        let mems = cpu.and_then(|c| c.mems.as_deref()).filter(|s| !s.is_empty());
+        let mode = self.mode;
+        for h in &mut self.hier {
+            h.created = fsio::mkdir_chain(&h.dir, h.mnt)?;
+            if h.created == 0 {
+                fsio::check_unused(h.at())?;
+            }
+            if h.ctrls & ctrl::UNIFIED != 0 {
+                if mode == Mode::V2 {
+                    v2::enable_controllers(h)?;
+                }
+                h.fd = Some(fsio::open_dir(&h.dir)?);
+            } else if h.ctrls & ctrl::CPUSET != 0 && h.created > 0 {
+                v1::init_cpuset(h, cpus, mems)?;
+            }
+        }
+        match res {
+            Some(r) => self.apply(r, Apply::Create),
+            None => Ok(()),
+        }
+    }
+
+    /// `update`: writes the resources again (only the fields that are set), honouring
+    /// `memory.checkBeforeUpdate`.
+    pub fn update(&self, res: &Resources<'_>) -> Result<()> {
+        self.apply(res, Apply::Update)
+    }
+
+    fn apply(&self, res: &Resources<'_>, why: Apply) -> Result<()> {
+        match self.mode {
+            Mode::V2 => resources_v2::apply(self, res, why),
+            Mode::V1 | Mode::Hybrid => resources_v1::apply(self, res, why),
+        }
+    }
+
+    /// INTEGRATION POINT for src/bpf (device cgroup): the integrator connects this.
+    /// - v2: `crate::bpf::apply(self.clone_into_fd().unwrap(), rules)` attaches the eBPF filter;
+    /// - v1 and hybrid: `self.write_devices_v1(crate::bpf::v1_lines(rules))`.
+    ///
+    /// Until then non-empty rules are refused rather than silently ignored.
+    pub fn apply_devices(&self, rules: &[crate::spec::DeviceCgroup<'_>]) -> Result<()> {
+        if rules.is_empty() {
+            return Ok(());
+        }
+        Err(Error::msg("linux.resources.devices: the device cgroup (src/bpf) is not connected yet"))
+    }
+
+    /// Writes v1 device rules in order: `(true, "c 1:3 rwm")` to devices.allow, `(false, "a *:* rwm")`
+    /// to devices.deny. Each file is opened once. The lines come from src/bpf's `v1_lines`.
+    pub fn write_devices_v1<S: AsRef<str>>(&self, lines: impl IntoIterator<Item = (bool, S)>) -> Result<()> {
+        let h = self.v1(ctrl::DEVICES, "linux.resources.devices")?;
+        let (mut allow, mut deny) = (None, None);
+        for (is_allow, line) in lines {
+            let (slot, name) = if is_allow { (&mut allow, "devices.allow") } else { (&mut deny, "devices.deny") };
+            let fd = match slot {
+                Some(fd) => fd,
+                None => slot.insert(fsio::open_write(h.at(), name).map_err(|e| fsio::err(h.at(), name, "", e))?),
+            };
+            let v = line.as_ref();
+            rustix::io::write(&*fd, v.as_bytes()).map_err(|e| fsio::err(h.at(), name, v, e))?;
+        }
+        Ok(())
+    }
+
+    /// The cgroup2 directory for clone3's CLONE_INTO_CGROUP (pure v2, or the unified hierarchy of
+    /// a hybrid host). None on pure v1, or after `from_json` (only `create` opens it).
+    pub fn clone_into_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.hier.iter().find(|h| h.ctrls & ctrl::UNIFIED != 0)?.fd.as_ref().map(|f| f.as_fd())
+    }
+
+    /// Moves `pid` (0: the calling process) into every hierarchy: for `exec`, or when clone3 did
+    /// not use CLONE_INTO_CGROUP.
+    pub fn join(&self, pid: u32) -> Result<()> {
+        self.hier.iter().try_for_each(|h| fsio::join(h, pid))
+    }
+
+    /// Moves `pid` into the v1 hierarchies only: after clone3 with CLONE_INTO_CGROUP put it in the
+    /// cgroup2 one.
+    pub fn join_v1(&self, pid: u32) -> Result<()> {
+        self.hier.iter().filter(|h| h.ctrls & ctrl::UNIFIED == 0).try_for_each(|h| fsio::join(h, pid))
+    }
+
+    /// Removes the directories rsrun created, deepest first, including sub-cgroups the container
+    /// made inside its own cgroup. Waits briefly while killed processes leave (EBUSY).
+    pub fn destroy(&self) -> Result<()> {
+        let mut first = None;
+        for h in self.hier.iter().rev() {
+            if let Err(e) = fsio::remove_created(h) {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The container's directory in the hierarchy holding `controller` ("memory", "name=systemd";
+    /// "" for the cgroup2 hierarchy).
+    pub fn dir(&self, controller: &str) -> Option<&str> {
+        let bit = if controller.is_empty() { ctrl::UNIFIED } else { ctrl::bit(controller) };
+        let bit = if self.mode == Mode::V2 && bit != 0 { ctrl::UNIFIED } else { bit };
+        self.hier.iter().find(|h| h.ctrls & bit != 0).map(|h| h.dir.as_str())
+    }
+
+    /// Every directory of the container's cgroup (one per hierarchy).
+    pub fn dirs(&self) -> impl Iterator<Item = &str> {
+        self.hier.iter().map(|h| h.dir.as_str())
+    }
+
+    /// The v1 hierarchy carrying `bit`, or an error naming `field`.
+    pub(crate) fn v1(&self, bit: u16, field: &str) -> Result<&Hier> {
+        if let Some(h) = self.hier.iter().find(|h| h.ctrls & bit != 0) {
+            return Ok(h);
+        }
+        let name = ctrl::NAMES[bit.trailing_zeros() as usize];
+        Err(Error::msg(format_args!("{field}: the {name} cgroup controller is not mounted on this host")))
+    }
+
+    /// The cgroup2 hierarchy, if any.
+    pub(crate) fn unified(&self) -> Option<&Hier> {
+        self.hier.iter().find(|h| h.ctrls & ctrl::UNIFIED != 0)
+    }
+
+    /// The hierarchy used to list processes: cgroup2 if present (every process is in it), else
+    /// the devices hierarchy as runc does, else the first.
+    pub(crate) fn procs_hier(&self) -> Result<&Hier> {
+        self.unified()
+            .or_else(|| self.hier.iter().find(|h| h.ctrls & ctrl::DEVICES != 0))
+            .or_else(|| self.hier.first())
+            .ok_or_else(|| Error::msg("cgroup: no hierarchy"))
+    }
+}

@@ -1,0 +1,96 @@
+//! The cgroup as stored in the container's state.json between verbs:
+//! `{"mode":"hybrid","dirs":[{"ctrl":"cpu,cpuacct","mount":"/sys/fs/cgroup/cpu,cpuacct",
+//! "path":"/docker/c1","created":1},…]}`. `ctrl` is "" for the cgroup2 hierarchy; `created` is how
+//! many trailing components of `path` rsrun made (what `delete` removes).
+use super::{Cgroup, Hier, Mode, ctrl};
+use crate::error::{Error, Result};
+use crate::json::{Kind, Value, Writer};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+impl Cgroup {
+    pub fn to_json(&self, w: &mut Writer) {
+        w.begin_object().field_str("mode", self.mode.as_str()).key("dirs").begin_array();
+        for h in &self.hier {
+            let mut names = String::new();
+            ctrl::names(h.ctrls, &mut names);
+            w.begin_object()
+                .field_str("ctrl", &names)
+                .field_str("mount", &h.dir[..h.mnt])
+                .field_str("path", &h.dir[h.mnt..])
+                .field_u64("created", h.created as u64)
+                .end_object();
+        }
+        w.end_array().end_object();
+    }
+
+    /// Rebuilds the cgroup from `to_json`'s output, without touching the filesystem. Paths are
+    /// checked (absolute, no "." or ".." components) since `delete` removes what they name.
+    pub fn from_json(v: Value<'_, '_>) -> Result<Self> {
+        parse(v).ok_or_else(|| Error::msg("state.json: invalid cgroup record"))
+    }
+}
+
+fn parse(v: Value<'_, '_>) -> Option<Cgroup> {
+    let mode = v.get("mode")?.as_str()?;
+    let mode = [Mode::V1, Mode::Hybrid, Mode::V2].into_iter().find(|m| mode.eq_str(m.as_str()))?;
+    let mut hier = Vec::new();
+    for d in v.get("dirs").filter(|d| d.kind() == Kind::Array)?.items() {
+        let s = |k: &str| Some(d.get(k)?.as_str()?.get());
+        let (names, mount, path) = (s("ctrl")?, s("mount")?, s("path")?);
+        let created = d.get("created")?.as_u64()?;
+        let ctrls = if names.is_empty() { ctrl::UNIFIED } else { ctrl::parse_list(&names) };
+        let clean = |p: &str| p.starts_with('/') && p.split('/').skip(1).all(|c| !matches!(c, "" | "." | ".."));
+        // `delete` removes the last `created` components of `path`: never more than it has.
+        if ctrls == 0 || !clean(&mount) || !clean(&path) || created as usize > path.split('/').count() - 1 {
+            return None;
+        }
+        let mut dir = String::from(&*mount);
+        dir.push_str(&path);
+        hier.push(Hier { ctrls, mnt: mount.len(), dir, created: created as u16, fd: None });
+    }
+    Some(Cgroup { mode, hier })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_rejects() {
+        let cg = Cgroup {
+            mode: Mode::Hybrid,
+            hier: alloc::vec![
+                Hier {
+                    ctrls: ctrl::CPU | ctrl::CPUACCT,
+                    mnt: 26,
+                    dir: "/sys/fs/cgroup/cpu,cpuacct/a/b".into(),
+                    created: 2,
+                    fd: None
+                },
+                Hier { ctrls: ctrl::UNIFIED, mnt: 22, dir: "/sys/fs/cgroup/unified/a/b".into(), created: 1, fd: None },
+            ],
+        };
+        let mut w = Writer::new();
+        cg.to_json(&mut w);
+        let text = core::str::from_utf8(w.as_bytes()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"mode":"hybrid","dirs":[{"ctrl":"cpu,cpuacct","mount":"/sys/fs/cgroup/cpu,cpuacct","path":"/a/b","created":2},{"ctrl":"","mount":"/sys/fs/cgroup/unified","path":"/a/b","created":1}]}"#
+        );
+        let doc = crate::json::parse(text.as_bytes()).unwrap();
+        let back = Cgroup::from_json(doc.root()).unwrap();
+        let mut w2 = Writer::new();
+        back.to_json(&mut w2);
+        assert_eq!(w.as_bytes(), w2.as_bytes());
+        for bad in [
+            r#"{"mode":"v3","dirs":[]}"#,
+            r#"{"mode":"v2","dirs":[{"ctrl":"","mount":"/sys/fs/cgroup","path":"/a/../..","created":1}]}"#,
+            r#"{"mode":"v2","dirs":[{"ctrl":"","mount":"/sys/fs/cgroup","path":"/a","created":2}]}"#,
+            r#"{"mode":"v1","dirs":[{"ctrl":"bogus","mount":"/x","path":"/a","created":1}]}"#,
+        ] {
+            let doc = crate::json::parse(bad.as_bytes()).unwrap();
+            assert!(Cgroup::from_json(doc.root()).is_err(), "{bad}");
+        }
+    }
+}
