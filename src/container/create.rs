@@ -11,6 +11,7 @@ use crate::cli::{CreateOpts, Global};
 use crate::error::{Context, Error, Result};
 use crate::init::{self, Context as InitContext, Launch};
 use crate::spec::{self, Spec};
+use crate::cgroups::Cgroup;
 use crate::state::{Container, EXEC_FIFO, State, Status, Store};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -58,7 +59,7 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
     let mounts = crate::init::rootfs::prepare(&spec, &bundle)?;
 
     let container = Store::new(&g.root).create(o.id)?;
-    let mut undo = Undo { container: Some(container), init: None };
+    let mut undo = Undo { container: Some(container), init: None, cgroup: None };
     match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
         Ok((state, pidfd)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
@@ -75,6 +76,7 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
 struct Undo {
     container: Option<Container>,
     init: Option<OwnedFd>,
+    cgroup: Option<Cgroup>,
 }
 
 impl Undo {
@@ -85,6 +87,11 @@ impl Undo {
                 rustix::process::WaitId::PidFd(pidfd.as_fd()),
                 rustix::process::WaitIdOptions::EXITED,
             );
+        }
+        if let Some(cg) = self.cgroup.take() {
+            // A hook or a forked helper may still be in it: kill what is left, then remove.
+            let _ = cg.kill_all(rustix::process::Signal::KILL);
+            let _ = cg.destroy();
         }
         if let Some(c) = self.container.take() {
             let _ = c.remove();
@@ -123,8 +130,16 @@ fn setup(
     mounts: &crate::init::rootfs::Prepared,
     undo: &mut Undo,
 ) -> Result<(State, OwnedFd)> {
-    let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
     let mut state = initial_state(o, spec, config, bundle, rootfs)?;
+    let linux = spec.linux.as_ref();
+    let resources = linux.and_then(|l| l.resources.as_ref());
+    let cgroup = Cgroup::create(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str(), resources)?;
+    let cgroup = &*undo.cgroup.insert(cgroup);
+    cgroup.apply_devices(resources.map_or(&[][..], |r| &r.devices[..]))?;
+    let mut w = crate::json::Writer::new();
+    cgroup.to_json(&mut w);
+    state.set_extra("cgroup", core::str::from_utf8(w.as_bytes()).unwrap_or("null"));
+    let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
 
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
     // tell a live init from a dead one: O_WRONLY|O_NONBLOCK fails with ENXIO without a reader) and
@@ -161,7 +176,8 @@ fn setup(
             Ok(())
         },
     };
-    let args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
+    let mut args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
+    args.cgroup = cgroup.clone_into_fd();
     // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
     let (mut pid, pidfd) = match unsafe { clone3(&args) }.context("clone3")? {
         Fork::Child => {
@@ -183,6 +199,7 @@ fn setup(
         write_id_maps(spec, pid)?;
     }
     state.pid = pid.as_raw_nonzero().get();
+    cgroup.join_v1(state.pid as u32)?;
     if wait_go {
         parent_end.send(&Msg::Go(state.pid))?;
     }

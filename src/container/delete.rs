@@ -3,6 +3,7 @@
 //! --force. `delete --force` of an unknown id succeeds silently (engines rely on that).
 use crate::cli::{DeleteOpts, Global};
 use crate::error::Result;
+use crate::cgroups::Cgroup;
 use crate::state::{Container, State, Status, Store, not_found};
 
 pub fn run(g: &Global, o: &DeleteOpts) -> Result<i32> {
@@ -21,16 +22,27 @@ pub fn run(g: &Global, o: &DeleteOpts) -> Result<i32> {
     };
     match c.status(&st)? {
         Status::Stopped => {}
-        Status::Created => kill_init(&c, &st)?,
-        _ if o.force => kill_init(&c, &st)?,
+        Status::Created => kill_init(&st)?,
+        _ if o.force => kill_init(&st)?,
         s => crate::bail!("cannot delete container {} that is not stopped: {s}", o.id),
     }
     destroy(c, &st)?;
     Ok(0)
 }
 
-/// SIGKILLs the init of a live container and waits until it is gone.
-fn kill_init(_c: &Container, st: &State) -> Result<()> {
+/// The container's cgroup as create recorded it in state.json.
+pub fn cgroup(st: &State) -> Result<Option<Cgroup>> {
+    let Some(raw) = st.extra("cgroup") else { return Ok(None) };
+    let doc = crate::json::parse(raw.as_bytes()).map_err(crate::error::Error::msg)?;
+    Cgroup::from_json(doc.root()).map(Some)
+}
+
+/// SIGKILLs every process of a live container (through its cgroup: a paused one is thawed so the
+/// signal lands) and waits until the init is gone.
+fn kill_init(st: &State) -> Result<()> {
+    if let Some(cg) = cgroup(st)? {
+        cg.kill_all(rustix::process::Signal::KILL)?;
+    }
     let Some(pidfd) = super::process::open_init(st)? else { return Ok(()) };
     match syscalls::signal::pidfd_send_signal(&pidfd, 9) {
         Ok(()) | Err(rustix::io::Errno::SRCH) => {}
@@ -46,6 +58,11 @@ fn kill_init(_c: &Container, st: &State) -> Result<()> {
 /// failure is only a warning, as the spec says), (later) cgroup removal from the "cgroup" slot,
 /// then the state directory. Call with the lock held (`c` locked).
 pub fn destroy(c: Container, st: &State) -> Result<()> {
+    if let Some(cg) = cgroup(st)? {
+        // Orphans the init left behind (a container without its own PID namespace) die too.
+        cg.kill_all(rustix::process::Signal::KILL)?;
+        cg.destroy()?;
+    }
     if let Err(e) = super::start::run_hooks(st, "poststop", Status::Stopped) {
         crate::log::log(crate::log::Level::Warning, format_args!("{e}"));
     }

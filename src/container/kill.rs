@@ -11,7 +11,11 @@ pub fn run(g: &Global, o: &KillOpts) -> Result<i32> {
         crate::bail!("container not running");
     }
     if o.all {
-        return Err(super::not_implemented("kill --all"));
+        let cg = super::delete::cgroup(&st)?.ok_or_else(|| crate::error::Error::msg("container has no cgroup recorded"))?;
+        let sig = rustix::process::Signal::from_named_raw(o.signal)
+            .ok_or_else(|| crate::error::Error::msg(format_args!("invalid signal {}", o.signal)))?;
+        cg.kill_all(sig)?;
+        return Ok(0);
     }
     super::process::signal_init(&st, o.signal)?;
     Ok(0)

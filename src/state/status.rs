@@ -56,8 +56,11 @@ pub(super) fn derive(c: &Container, st: &State) -> Result<Status> {
 /// Whether the container's cgroup is frozen. The cgroup module answers this from the freezer
 /// (cgroup v2 `cgroup.freeze`/`cgroup.events`, v1 `freezer.state`) of the paths kept in the state's
 /// "cgroup" slot; until it exists nothing is ever paused.
-fn frozen(_c: &Container, _st: &State) -> Result<bool> {
-    Ok(false)
+fn frozen(_c: &Container, st: &State) -> Result<bool> {
+    match crate::container::delete::cgroup(st)? {
+        Some(cg) => cg.is_frozen().or(Ok(false)),
+        None => Ok(false),
+    }
 }
 
 /// The fields of /proc/<pid>/stat that rsrun uses.
