@@ -31,7 +31,7 @@ impl Root {
         let dir = self.0.join(id);
         std::fs::create_dir_all(&dir).unwrap();
         let json = format!(
-            r#"{{"ociVersion":"1.2.0","id":"{id}","pid":{pid},"start":{start},"bundle":"/tmp/bundle-{id}","rootfs":"/tmp/bundle-{id}/rootfs","created":"2026-11-29T00:12:34.123456789Z","owner":0,"annotations":{{"org_test":"<&>"}},"cgroup":{{"path":"/rsrun-test-cli"}}}}"#
+            r#"{{"ociVersion":"1.2.0","id":"{id}","pid":{pid},"start":{start},"bundle":"/tmp/bundle-{id}","rootfs":"/tmp/bundle-{id}/rootfs","created":"2026-11-29T00:12:34.123456789Z","owner":0,"annotations":{{"org_test":"<&>"}},"future":{{"path":"/rsrun-test-cli"}}}}"#
         );
         std::fs::write(dir.join("state.json"), json).unwrap();
     }

@@ -43,10 +43,17 @@ pub(crate) fn open_dir(path: &str) -> Result<OwnedFd> {
 }
 
 /// Writes `val` with a single write(2): the kernel parses each write as one request.
+///
+/// The fd is not closed: writes happen in verbs that exit right after (create, update, pause,
+/// resume, kill, delete) or a bounded number of times in `run`, and the kernel closes what is left at
+/// exit; that saves a third of the syscalls of every write (on a hybrid host, 11 joins alone). It is
+/// close-on-exec, and the container init closes every fd it does not pass on before it execs.
 #[inline(never)]
 pub(crate) fn write(at: At<'_>, name: &str, val: &str) -> core::result::Result<(), Errno> {
     let fd = open_write(at, name)?;
-    rustix::io::write(&fd, val.as_bytes()).map(drop)
+    let r = rustix::io::write(&fd, val.as_bytes()).map(drop);
+    let _ = rustix::fd::IntoRawFd::into_raw_fd(fd);
+    r
 }
 
 /// Reads a whole cgroup file. cgroupfs (seq_file) fills the buffer as far as the content goes, so

@@ -269,6 +269,17 @@ impl Cgroup {
         first.map_or(Ok(()), Err)
     }
 
+    /// The v1 hierarchies the container is in, for its "cgroup" mount: (the hierarchy's mount point,
+    /// the container's directory in it, the controllers as mount data: "cpu,cpuacct",
+    /// "name=systemd").
+    pub fn v1_hierarchies(&self) -> impl Iterator<Item = (&str, &str, String)> {
+        self.hier.iter().filter(|h| h.ctrls & ctrl::UNIFIED == 0).map(|h| {
+            let mut names = String::new();
+            ctrl::names(h.ctrls, &mut names);
+            (&h.dir[..h.mnt], h.dir.as_str(), names)
+        })
+    }
+
     pub fn mode(&self) -> Mode {
         self.mode
     }

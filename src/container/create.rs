@@ -22,7 +22,9 @@ use syscalls::process::{CloneArgs, CloneFlags, Fork, clone3};
 
 pub fn run(g: &Global, o: &CreateOpts) -> Result<i32> {
     super::selfexe::ensure_sealed_copy(crate::rt::raw_argv(), crate::rt::raw_envp())?;
-    create(g, o)?;
+    // The process exits now: the kernel closes the state directory (and its lock), the pidfd and
+    // the cgroup fd; closing them one by one would only cost syscalls.
+    core::mem::forget(create(g, o)?);
     Ok(0)
 }
 
@@ -33,6 +35,7 @@ pub struct Created {
     pub state: State,
     /// A pidfd of the init (our child: `run` waits for it through this).
     pub pidfd: OwnedFd,
+    pub cgroup: Option<Cgroup>,
 }
 
 /// Reads and parses `<bundle>/config.json`.
@@ -40,7 +43,10 @@ pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
     let path = alloc::format!("{bundle}/config.json");
     let fd = rustix::fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
         .with_context(|| alloc::format!("open {path}"))?;
-    crate::state::read_fd(fd.as_fd()).with_context(|| alloc::format!("read {path}"))
+    let data = crate::state::read_fd(fd.as_fd()).with_context(|| alloc::format!("read {path}"))?;
+    // Close-on-exec and the verb is short-lived: no close(2) (the init closes it before exec).
+    let _ = rustix::fd::IntoRawFd::into_raw_fd(fd);
+    Ok(data)
 }
 
 pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
@@ -63,7 +69,7 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
     match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
         Ok((state, pidfd)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
-            Ok(Created { container, state, pidfd })
+            Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take() })
         }
         Err(e) => {
             undo.run();
@@ -167,6 +173,7 @@ fn setup(
         listen_fds: listen_fds(),
         new_userns: plan.all.contains(CloneFlags::NEWUSER),
         new_cgroupns: plan.all.contains(CloneFlags::NEWCGROUP),
+        cgroup: Some(cgroup),
         install_seccomp: &|| {
             if let Some(filter) = seccomp
                 && let Some(fd) = crate::seccomp::install::install(filter)?

@@ -5,7 +5,7 @@
 //! memfd, not the host file. A process already running from such a copy is recognised by its seals
 //! (F_GET_SEALS on /proc/self/exe), never by an environment variable a caller could set.
 use crate::error::{Context, Result};
-use rustix::fs::{MemfdFlags, Mode, OFlags, SealFlags, fcntl_add_seals, fcntl_get_seals, fstat, memfd_create, open};
+use rustix::fs::{MemfdFlags, Mode, OFlags, SealFlags, fcntl_add_seals, fcntl_get_seals, memfd_create, open};
 
 const SEALS: SealFlags = SealFlags::SEAL.union(SealFlags::SHRINK).union(SealFlags::GROW).union(SealFlags::WRITE);
 
@@ -14,15 +14,18 @@ const SEALS: SealFlags = SealFlags::SEAL.union(SealFlags::SHRINK).union(SealFlag
 pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core::ffi::c_char]) -> Result<()> {
     let exe = open("/proc/self/exe", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context("open /proc/self/exe")?;
     if fcntl_get_seals(&exe).is_ok_and(|s| s.contains(SEALS)) {
+        // Close-on-exec, and this verb exits soon: not worth a close(2).
+        let _ = rustix::fd::IntoRawFd::into_raw_fd(exe);
         return Ok(());
     }
-    let size = fstat(&exe).context("stat /proc/self/exe")?.st_size as usize;
     let copy = memfd_create("rsrun", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING).context("memfd_create")?;
-    let mut done = 0;
-    while done < size {
-        match rustix::fs::sendfile(&copy, &exe, None, size - done).context("copy rsrun into a memfd")? {
-            0 => break,
-            n => done += n,
+    // sendfile from a regular file copies all it is asked for unless it reaches the end, so asking
+    // for more than any binary holds needs no fstat: a short count is the end of the file.
+    const ASK: usize = 1 << 30;
+    loop {
+        match rustix::fs::sendfile(&copy, &exe, None, ASK).context("copy rsrun into a memfd")? {
+            n if n < ASK => break,
+            _ => {}
         }
     }
     fcntl_add_seals(&copy, SEALS).context("seal the rsrun memfd")?;

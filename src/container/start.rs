@@ -10,25 +10,31 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
     let c = Store::new(&g.root).get(id)?;
     c.lock()?;
     let st = c.load()?;
-    match c.status(&st)? {
-        Status::Created => {}
-        Status::Stopped => crate::bail!("cannot start a container that has stopped"),
-        s => crate::bail!("cannot start an already {s} container"),
+    // The exec fifo says it all in one syscall: gone = started before, no reader = the init died.
+    // The status is derived only to word the error.
+    match start(&c, &st) {
+        Err(e) if e.errno() == Some(Errno::NOENT) || e.errno() == Some(Errno::NXIO) => match c.status(&st)? {
+            Status::Stopped => crate::bail!("cannot start a container that has stopped"),
+            Status::Created => Err(e),
+            s => crate::bail!("cannot start an already {s} container"),
+        },
+        Err(e) => Err(e),
+        Ok(()) => {
+            // Exiting now: the kernel closes the state directory fd (and releases the lock).
+            core::mem::forget(c);
+            Ok(0)
+        }
     }
-    start(&c, &st)?;
-    Ok(0)
 }
 
 /// Releases the init blocked on the exec fifo and runs the poststart hooks.
 pub fn start(c: &Container, st: &State) -> Result<()> {
     // Non-blocking: with no reader (the init is gone) the open fails with ENXIO instead of hanging.
-    let fifo = match rustix::fs::openat(c.dir(), EXEC_FIFO, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(Errno::NXIO) => return Err(Error::msg("cannot start a container that has stopped")),
-        Err(e) => return Err(Error::sys(format_args!("open {}/{EXEC_FIFO}", c.path()), e)),
-    };
+    let fifo = rustix::fs::openat(c.dir(), EXEC_FIFO, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
+        .with_context(|| alloc::format!("open {}/{EXEC_FIFO}", c.path()))?;
     rustix::io::write(&fifo, b"0").with_context(|| alloc::format!("write {}/{EXEC_FIFO}", c.path()))?;
-    drop(fifo);
+    // Close-on-exec; the verb (or `run`, once) is done with it: the kernel closes it at exit.
+    let _ = rustix::fd::IntoRawFd::into_raw_fd(fifo);
     rustix::fs::unlinkat(c.dir(), EXEC_FIFO, AtFlags::empty())
         .with_context(|| alloc::format!("remove {}/{EXEC_FIFO}", c.path()))?;
     run_hooks(st, "poststart", Status::Running)

@@ -37,8 +37,11 @@ struct Hierarchy {
 }
 
 pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> Result<()> {
-    let st = rustix::fs::statfs("/sys/fs/cgroup").context("statfs /sys/fs/cgroup")?;
-    if st.f_type as u32 == g::CGROUP2_SUPER_MAGIC {
+    let v2_host = match mt.ctx.cgroup {
+        Some(cg) => cg.mode() == crate::cgroups::Mode::V2,
+        None => rustix::fs::statfs("/sys/fs/cgroup").context("statfs /sys/fs/cgroup")?.f_type as u32 == g::CGROUP2_SUPER_MAGIC,
+    };
+    if v2_host {
         return v2(mt, src, opts, dest);
     }
     v1(mt, opts, dest)
@@ -66,9 +69,24 @@ fn v2(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> 
 }
 
 fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> {
-    let info = sys::read_file(CWD, "/proc/self/mountinfo")?;
-    let cg = sys::read_file(CWD, "/proc/self/cgroup")?;
-    let hier = hierarchies(core::str::from_utf8(&info).unwrap_or(""), core::str::from_utf8(&cg).unwrap_or(""));
+    // The container's cgroup directories come from create, which made them before clone3: the init
+    // may not have been moved into them yet, and this saves reading mountinfo and /proc/self/cgroup.
+    let hier = match mt.ctx.cgroup {
+        Some(cg) => cg
+            .v1_hierarchies()
+            .map(|(mnt, dir, controllers)| Hierarchy {
+                name: String::from(mnt.rsplit('/').next().unwrap_or("")),
+                controllers,
+                source: String::from(dir),
+            })
+            .filter(|h| !h.name.is_empty())
+            .collect(),
+        None => {
+            let info = sys::read_file(CWD, "/proc/self/mountinfo")?;
+            let cg = sys::read_file(CWD, "/proc/self/cgroup")?;
+            hierarchies(core::str::from_utf8(&info).unwrap_or(""), core::str::from_utf8(&cg).unwrap_or(""))
+        }
+    };
 
     let t = mt.target(dest, Want::Dir, false)?;
     let base = g::MS_NOSUID | g::MS_NODEV | g::MS_NOEXEC;

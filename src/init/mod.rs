@@ -56,6 +56,9 @@ pub struct Context<'s, 'a> {
     pub listen_fds: Option<u32>,
     /// The init runs in a user namespace created for it (mknod is not allowed there: bind devices).
     pub new_userns: bool,
+    /// The container's cgroup, made by create before clone3 (its v1 directories are what a "cgroup"
+    /// mount shows). None in tests that set up a rootfs without one.
+    pub cgroup: Option<&'s crate::cgroups::Cgroup>,
     /// The init got a new cgroup namespace (a cgroup mount shows only its own cgroup).
     pub new_cgroupns: bool,
     /// Installs the container's seccomp filter (no-op when the config has none). `process` calls it

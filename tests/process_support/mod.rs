@@ -250,6 +250,7 @@ pub fn run_all(
         listen_fds,
         new_userns: false,
         new_cgroupns: false,
+        cgroup: None,
         install_seccomp: seccomp,
     };
     let fail = |e: rsrun::error::Error| -> ! {
