@@ -40,6 +40,21 @@ pub fn apply(cgroup_dir: BorrowedFd<'_>, rules: &[DeviceRule]) -> Result<()> {
 /// label, as runc notes for systemd's) are left attached; they can only deny more.
 pub fn install(cgroup_dir: BorrowedFd<'_>, insns: &[BpfInsn]) -> Result<()> {
     let prog = load(insns)?;
+    let r = replace_or_attach(cgroup_dir, &prog);
+    crate::rt::done_with(prog);
+    r
+}
+
+/// Attaches a program to a cgroup rsrun has just created (nothing to replace: no query needed).
+pub fn attach_new(cgroup_dir: BorrowedFd<'_>, rules: &[DeviceRule]) -> Result<()> {
+    let prog = load(&program(rules)?)?;
+    bpf_prog_attach(cgroup_dir, prog.as_fd(), AttachType::CGROUP_DEVICE, AttachFlags::ALLOW_MULTI, None)
+        .context("attach the device program to the cgroup")?;
+    crate::rt::done_with(prog);
+    Ok(())
+}
+
+fn replace_or_attach(cgroup_dir: BorrowedFd<'_>, prog: &OwnedFd) -> Result<()> {
     let mut ids = [0u32; 64]; // the kernel's limit per cgroup and attach type is 64
     let n = bpf_prog_query(cgroup_dir, AttachType::CGROUP_DEVICE, &mut ids)
         .context("query the device programs of the cgroup")?;

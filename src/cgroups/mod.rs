@@ -213,7 +213,12 @@ impl Cgroup {
             parsed.push(rule);
         }
         let all = crate::bpf::with_defaults(&parsed);
+        let unified = self.hier.iter().find(|h| h.ctrls & ctrl::UNIFIED != 0);
         match self.clone_into_fd() {
+            // A cgroup rsrun just made has no program to replace.
+            Some(dir) if unified.is_some_and(|h| h.created > 0) => {
+                crate::bpf::attach_new(dir, &all).map_err(|e| e.context("linux.resources.devices"))
+            }
             Some(dir) => crate::bpf::apply(dir, &all).map_err(|e| e.context("linux.resources.devices")),
             None => {
                 let lines = crate::bpf::v1_lines(&all).map_err(|e| e.context("linux.resources.devices"))?;

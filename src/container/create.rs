@@ -44,8 +44,7 @@ pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
     let fd = rustix::fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
         .with_context(|| alloc::format!("open {path}"))?;
     let data = crate::state::read_fd(fd.as_fd()).with_context(|| alloc::format!("read {path}"))?;
-    // Close-on-exec and the verb is short-lived: no close(2) (the init closes it before exec).
-    let _ = rustix::fd::IntoRawFd::into_raw_fd(fd);
+    crate::rt::done_with(fd);
     Ok(data)
 }
 
@@ -192,7 +191,9 @@ fn setup(
             // SAFETY: the fd belongs to this (child) process's copy of the table; the parent's
             // `Container` value is never used or dropped here (the child ends in exec or exit).
             unsafe { rustix::io::close(rustix::fd::AsRawFd::as_raw_fd(&c.dir())) };
-            drop(parent_end);
+            // The parent's end stays open here until exec closes it (close-on-exec): it keeps
+            // nothing alive, and a close(2) is not needed.
+            core::mem::forget(parent_end);
             let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state, mounts };
             init::run(&ctx, &launch)
         }

@@ -45,17 +45,24 @@ pub fn cgroup(st: &State) -> Result<Option<Cgroup>> {
 /// SIGKILLs every process of a live container (through its cgroup: a paused one is thawed so the
 /// signal lands) and waits until the init is gone.
 fn kill_init(st: &State) -> Result<()> {
-    if let Some(cg) = cgroup(st)? {
-        cg.kill_all(rustix::process::Signal::KILL)?;
-    }
+    let killed_all = match cgroup(st)? {
+        Some(cg) => {
+            cg.kill_all(rustix::process::Signal::KILL)?;
+            true
+        }
+        None => false,
+    };
     let Some(pidfd) = super::process::open_init(st)? else { return Ok(()) };
-    match syscalls::signal::pidfd_send_signal(&pidfd, 9) {
-        Ok(()) | Err(rustix::io::Errno::SRCH) => {}
-        Err(e) => return Err(crate::error::Error::sys("kill the container init", e)),
+    if !killed_all {
+        match syscalls::signal::pidfd_send_signal(&pidfd, 9) {
+            Ok(()) | Err(rustix::io::Errno::SRCH) => {}
+            Err(e) => return Err(crate::error::Error::sys("kill the container init", e)),
+        }
     }
     if !super::process::wait_exit(&pidfd, 10)? {
         crate::bail!("the container init did not exit within 10s of SIGKILL");
     }
+    crate::rt::done_with(pidfd);
     Ok(())
 }
 

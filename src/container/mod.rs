@@ -29,6 +29,12 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 pub fn dispatch(g: &Global, cmd: Command) -> Result<i32> {
+    let long_running = match &cmd {
+        Command::Run(o) => !o.detach,
+        Command::Events(_) | Command::List(_) => true,
+        _ => false,
+    };
+    crate::rt::set_exits_soon(!long_running);
     match cmd {
         Command::Create(o) => create::run(g, &o),
         Command::Start(id) => start::run(g, id),

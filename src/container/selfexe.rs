@@ -14,8 +14,7 @@ const SEALS: SealFlags = SealFlags::SEAL.union(SealFlags::SHRINK).union(SealFlag
 pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core::ffi::c_char]) -> Result<()> {
     let exe = open("/proc/self/exe", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context("open /proc/self/exe")?;
     if fcntl_get_seals(&exe).is_ok_and(|s| s.contains(SEALS)) {
-        // Close-on-exec, and this verb exits soon: not worth a close(2).
-        let _ = rustix::fd::IntoRawFd::into_raw_fd(exe);
+        crate::rt::done_with(exe);
         return Ok(());
     }
     let copy = memfd_create("rsrun", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING).context("memfd_create")?;

@@ -33,8 +33,7 @@ pub fn start(c: &Container, st: &State) -> Result<()> {
     let fifo = rustix::fs::openat(c.dir(), EXEC_FIFO, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
         .with_context(|| alloc::format!("open {}/{EXEC_FIFO}", c.path()))?;
     rustix::io::write(&fifo, b"0").with_context(|| alloc::format!("write {}/{EXEC_FIFO}", c.path()))?;
-    // Close-on-exec; the verb (or `run`, once) is done with it: the kernel closes it at exit.
-    let _ = rustix::fd::IntoRawFd::into_raw_fd(fifo);
+    crate::rt::done_with(fifo);
     rustix::fs::unlinkat(c.dir(), EXEC_FIFO, AtFlags::empty())
         .with_context(|| alloc::format!("remove {}/{EXEC_FIFO}", c.path()))?;
     run_hooks(st, "poststart", Status::Running)

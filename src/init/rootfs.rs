@@ -61,7 +61,11 @@ pub fn setup(ctx: &Context<'_, '_>, prepared: &Prepared, before_pivot: &mut dyn 
         dev::setup(&mut mt).context("set up /dev")?;
     }
     make_cwd(&mt.root, spec)?;
-    rustix::process::umask(old_umask);
+    // Hooks get the umask rsrun was started with; without hooks the process setup sets the
+    // container's own umask later anyway.
+    if spec.hooks.is_some() {
+        rustix::process::umask(old_umask);
+    }
     // createContainer hooks run with the rootfs as their cwd, as in runc.
     rustix::process::fchdir(mt.root.fd()).context("chdir to the rootfs")?;
     before_pivot()?;

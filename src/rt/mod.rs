@@ -75,6 +75,25 @@ pub fn getenv(name: &[u8]) -> Option<&'static [u8]> {
     environ().find_map(|kv| kv.strip_prefix(name).and_then(|rest| rest.strip_prefix(b"=")))
 }
 
+static EXITS_SOON: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Declares that this process exits as soon as its verb is done (create, start, delete, kill,
+/// state, pause, resume, update...), as opposed to the long-running modes (`run` in the
+/// foreground, `events`) and verbs that walk many containers (`list`).
+pub fn set_exits_soon(yes: bool) {
+    EXITS_SOON.store(yes, Ordering::Relaxed);
+}
+
+/// Releases an fd the caller is done with. In a process that exits right after its verb, the fd is
+/// left for the kernel to close at exit: on the create/start/delete path a close(2) per file is a
+/// sizeable share of all syscalls. Long-running processes close it. Every fd rsrun opens is
+/// close-on-exec, and the container init closes what it does not pass on before it execs.
+pub fn done_with(fd: rustix::fd::OwnedFd) {
+    if EXITS_SOON.load(Ordering::Relaxed) {
+        let _ = rustix::fd::IntoRawFd::into_raw_fd(fd);
+    }
+}
+
 /// Writes a one-line report of a panic to stderr without allocating: a panic may come from the
 /// allocator itself.
 pub fn report_panic(info: &core::panic::PanicInfo) {

@@ -240,7 +240,7 @@ impl Container {
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
         let fd = rustix::fs::openat(self.dir(), STATE_TMP, flags, Mode::from_raw_mode(0o600)).with_context(what)?;
         crate::rt::write_all(fd.as_fd(), &json).with_context(what)?;
-        drop(fd);
+        crate::rt::done_with(fd);
         rustix::fs::renameat(self.dir(), STATE_TMP, self.dir(), STATE_FILE).with_context(what)
     }
 
@@ -305,7 +305,9 @@ impl Container {
 /// the final empty read.
 pub fn read_at(dir: BorrowedFd<'_>, name: &str) -> core::result::Result<Vec<u8>, Errno> {
     let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-    read_fd(fd.as_fd())
+    let data = read_fd(fd.as_fd());
+    crate::rt::done_with(fd);
+    data
 }
 
 /// Reads `fd` to its end with the short-read rule of `read_at`.
