@@ -11,8 +11,7 @@
 #    rustup installs RUST_TOOLCHAIN (default 1.95.0, minimal profile + clippy) for root.
 # 3. tools/cgroup-hybrid-for-crun.sh (crun on hybrid cgroup hosts; a no-op elsewhere).
 # 4. cargo build --release.
-# 5. Demo: a busybox bundle run with `target/release/rsrun run`. It fails, with a note, until rsrun's
-#    container lifecycle is implemented; everything before it is set up by then.
+# 5. Demo: a busybox bundle run with `target/release/rsrun run`.
 set -eu
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -91,7 +90,5 @@ if [ $ok = 1 ]; then
 else
   echo
   echo "setup.sh: the demo container did not print the expected line (exit status $status)." >&2
-  echo "If rsrun does not implement 'run' yet (its container lifecycle is still being written), this" >&2
-  echo "is expected: the machine is otherwise ready (packages, cgroups, release build)." >&2
   exit 1
 fi
