@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 
 PACKAGES="crun runc busybox-static strace hyperfine jq python3 python3-seccomp linux-libc-dev gcc make
-  libc6-dev binutils git procps util-linux"
+  libc6-dev binutils git procps util-linux podman docker.io"
 
 say() { printf '\n==> %s\n' "$*"; }
 
