@@ -500,7 +500,8 @@ fn cve_2022_29162_no_implicit_inheritable_capabilities() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The init is not dumpable until it execs the user's program.
+// CVE-2016-9962: the init is not dumpable until it execs the user's program (a ptrace from the
+// container could otherwise take its fds and state).
 
 /// While the container is created (init blocked on the exec fifo), its init is not dumpable; the
 /// user's program is, after start. Seen two ways, each under rsrun and runc:
@@ -514,7 +515,7 @@ fn cve_2022_29162_no_implicit_inheritable_capabilities() {
 ///   /proc/<pid>/cwd (a ptrace-mode read check) while it is created, and can after start. (runc
 ///   1.1.5 only shows as reference here: its created init, a fresh exec of runc, is dumpable again.)
 #[test]
-fn init_is_not_dumpable_until_exec() {
+fn cve_2016_9962_init_is_not_dumpable_until_exec() {
     require_root();
     for kind in [Kind::Rsrun, Kind::Runc] {
         for uid in [1000, 0] {
