@@ -45,6 +45,13 @@ pub fn probe_binary() -> &'static Path {
     })
 }
 
+/// Whether this kernel runs i386 syscalls from 64-bit processes (CONFIG_IA32_EMULATION, not
+/// disabled with ia32_emulation=0): the probe's `x86` mode on the host.
+pub fn ia32_available() -> bool {
+    let out = run_command(Command::new(probe_binary()).args(["x86", "24"]), None, timeout());
+    out.success() && out.stdout.starts_with("ok ")
+}
+
 /// Copies the probe into the bundle's rootfs as `/bin/<name>`.
 pub fn install_probe_as(bundle: &Bundle, name: &str) {
     let dst = bundle.rootfs().join("bin").join(name);
