@@ -128,7 +128,7 @@ fn make_cwd(root: &Root, spec: &Spec<'_>) -> Result<()> {
         return Ok(());
     }
     let fd = match root.open_at(&rel, PATH_FLAGS | OFlags::DIRECTORY, false) {
-        Err(Errno::NOENT) => root.mkdir_all(&rel),
+        Err(Errno::NOENT) => root.mkdir_all(&rel).context(format_args!("process.cwd {}", p.cwd)),
         r => r.context(format_args!("process.cwd {}", p.cwd)),
     }?;
     sys::release(fd);
