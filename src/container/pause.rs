@@ -12,14 +12,22 @@ use crate::error::{Error, Result};
 use crate::state::{Id, State, Status, Store};
 
 pub fn run(g: &Global, id: Id) -> Result<i32> {
+    set_paused(g, id, true)
+}
+
+/// pause (`on`) or resume: under the container's lock (held until exit, so no other verb changes
+/// the container meanwhile), check the status, then freeze or thaw the cgroup. One function for
+/// both verbs: they differ in two words.
+pub(crate) fn set_paused(g: &Global, id: Id, on: bool) -> Result<i32> {
     let c = Store::new(&g.root).get(id)?;
-    // Held until exit: no other verb changes the container while it freezes.
     c.lock()?;
     let st = c.load()?;
-    if c.status(&st)? != Status::Running {
-        crate::bail!("container not running");
+    let (want, err) = if on { (Status::Running, "running") } else { (Status::Paused, "paused") };
+    if c.status(&st)? != want {
+        crate::bail!("container not {err}");
     }
-    recorded_cgroup(&st)?.freeze()?;
+    let cg = recorded_cgroup(&st)?;
+    if on { cg.freeze() } else { cg.thaw() }?;
     Ok(0)
 }
 

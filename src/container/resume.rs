@@ -2,15 +2,8 @@
 //! Anything but a paused container is "container not paused", as in runc.
 use crate::cli::Global;
 use crate::error::Result;
-use crate::state::{Id, Status, Store};
+use crate::state::Id;
 
 pub fn run(g: &Global, id: Id) -> Result<i32> {
-    let c = Store::new(&g.root).get(id)?;
-    c.lock()?;
-    let st = c.load()?;
-    if c.status(&st)? != Status::Paused {
-        crate::bail!("container not paused");
-    }
-    super::pause::recorded_cgroup(&st)?.thaw()?;
-    Ok(0)
+    super::pause::set_paused(g, id, false)
 }
