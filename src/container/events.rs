@@ -81,9 +81,10 @@ fn stream(cg: &Cgroup, id: &str, init: &OwnedFd, interval: u64) -> Result<i32> {
     let mut next = now_ns()?.saturating_add(interval);
     loop {
         let left = next.saturating_sub(now_ns()?);
-        let t = Timespec { tv_sec: (left / 1_000_000_000) as i64, tv_nsec: (left % 1_000_000_000) as i64 };
-        let (exited, woke) = oom.wait(init, &t)?;
-        if woke || exited || left == 0 {
+        let (exited, woke) = oom.wait(init, left)?;
+        let t = now_ns()?;
+        let due = t >= next;
+        if woke || exited || due {
             let n = oom.count(cg, last);
             if n > last {
                 super::print(&oom_event(id))?;
@@ -93,13 +94,16 @@ fn stream(cg: &Cgroup, id: &str, init: &OwnedFd, interval: u64) -> Result<i32> {
         if exited {
             return Ok(0);
         }
-        let t = now_ns()?;
-        if t >= next {
+        if due {
             match stats_event(cg, id) {
                 Ok(line) => super::print(&line)?,
                 Err(e) => crate::log::log(crate::log::Level::Error, format_args!("{e}")),
             }
-            next = next.saturating_add(interval).max(t.saturating_add(1));
+            // Behind by more than an interval (rsrun was stopped, the host stalled): skip, no burst.
+            next = next.saturating_add(interval);
+            if next <= t {
+                next = t.saturating_add(interval);
+            }
         }
     }
 }
@@ -116,7 +120,14 @@ enum Notifier {
 
 struct OomWatch {
     n: Notifier,
+    /// Monotonic ns until which the notifier is not polled (see `wait`).
+    quiet_until: u64,
 }
+
+/// After a notification, the notifier rests this long: a container that keeps hitting its limit
+/// changes memory.events (its "max" count) at every failed charge, and `events` must not spin on
+/// that. An OOM kill is still reported within this delay.
+const QUIET_NS: u64 = 100_000_000;
 
 impl OomWatch {
     fn new(cg: &Cgroup) -> Self {
@@ -127,12 +138,18 @@ impl OomWatch {
                 .map_or(Notifier::None, Notifier::Events),
             _ => cg.dir("memory").and_then(v1_eventfd).map_or(Notifier::None, Notifier::EventFd),
         };
-        Self { n }
+        Self { n, quiet_until: 0 }
     }
 
-    /// Waits for the init's exit, an OOM notification or the timeout; returns (exited, notified).
-    fn wait(&mut self, init: &OwnedFd, t: &Timespec) -> Result<(bool, bool)> {
+    /// Waits up to `left` ns for the init's exit, an OOM notification or the timeout; returns
+    /// (exited, notified). A resting notifier is left out of the poll until its rest is over.
+    fn wait(&mut self, init: &OwnedFd, left: u64) -> Result<(bool, bool)> {
+        let now = now_ns()?;
+        let resting = now < self.quiet_until;
+        let left = if resting { left.min(self.quiet_until - now) } else { left };
+        let t = Timespec { tv_sec: (left / 1_000_000_000) as i64, tv_nsec: (left % 1_000_000_000) as i64 };
         let watch = match &self.n {
+            _ if resting => None,
             Notifier::None => None,
             Notifier::Events(fd) => Some((fd, PollFlags::PRI)),
             Notifier::EventFd(fd) => Some((fd, PollFlags::IN)),
@@ -142,15 +159,18 @@ impl OomWatch {
             fds[1] = PollFd::new(fd, flags);
         }
         let n = if watch.is_some() { 2 } else { 1 };
-        match poll(&mut fds[..n], Some(t)) {
+        match poll(&mut fds[..n], Some(&t)) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => return Err(Error::sys("poll", e)),
         }
         let exited = !fds[0].revents().is_empty();
         let woke = n == 2 && !fds[1].revents().is_empty();
-        if woke && let Notifier::EventFd(fd) = &self.n {
-            let mut v = [0u8; 8];
-            let _ = rustix::io::read(fd, &mut v); // resets the counter (non-blocking)
+        if woke {
+            if let Notifier::EventFd(fd) = &self.n {
+                let mut v = [0u8; 8];
+                let _ = rustix::io::read(fd, &mut v); // resets the counter (non-blocking)
+            }
+            self.quiet_until = now_ns()?.saturating_add(QUIET_NS);
         }
         Ok((exited, woke))
     }

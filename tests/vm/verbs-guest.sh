@@ -157,13 +157,19 @@ if section oom; then
     start $r $id /tmp/b-oom || continue
     pid=$(pid_of $r $id); cg=$(cgdir $pid)
     if [ $r = rsrun ]; then
-      rt $r events --interval 1s $id > /tmp/events.out 2>&1 &
+      $RS --root /tmp/root-rsrun events --interval 1s $id > /tmp/events.out 2>&1 &
       evpid=$!
     fi
     wait_for 300 grep -q 'oom_kill [1-9]' $cg/memory.events
     eval "oom_$r='$(grep '^oom_kill ' $cg/memory.events | sed 's/[1-9][0-9]*$/N/') swap.max=$(cat $cg/memory.swap.max)'"
     if [ $r = rsrun ]; then
       wait_for 50 grep -q '"type":"oom"' /tmp/events.out && ok "rsrun events reports the oom kill" || bad "rsrun events: no oom event: $(cat /tmp/events.out)"
+      wait_for 50 sh -c "[ \$(grep -c stats /tmp/events.out) -ge 2 ]" || bad "rsrun events: fewer than 2 stats lines"
+      # Between events it sleeps in poll: over 2 s its CPU time (utime + stime) hardly moves.
+      t1=$(awk '{print $14 + $15}' /proc/$evpid/stat); sleep 2; t2=$(awk '{print $14 + $15}' /proc/$evpid/stat)
+      [ $((t2 - t1)) -lt 10 ] && ok "rsrun events sleeps between events ($t1 -> $t2 ticks)" || bad "rsrun events busy: $t1 -> $t2 ticks in 2 s"
+      expect "rsrun events: its own fds (pidfd, memory.events)" "1 1" \
+        "$(ls -l /proc/$evpid/fd | grep -c pidfd) $(ls -l /proc/$evpid/fd | grep -c memory.events)"
       rt $r kill $id KILL
       wait_for 50 sh -c "! kill -0 $evpid 2>/dev/null" || bad "rsrun events did not end with the container"
       wait $evpid; expect "rsrun events exit status when the container stops" 0 $?
