@@ -11,10 +11,13 @@
 //!   OOM kill counter grows, until the container's init exits; then exit 0. A stats read that fails
 //!   is logged and the loop goes on, as runc does.
 //!
-//! The loop sleeps in one poll(2) on the init's pidfd and an OOM notifier, so an OOM or the end is
-//! reported at once, not at the next tick: on cgroup v2 memory.events (the kernel raises POLLPRI on
-//! each change; reading the file re-arms it), on v1 an eventfd registered for memory.oom_control
-//! through cgroup.event_control. Without a notifier the counter is read at each tick.
+//! The loop sleeps in one poll(2) on the init's pidfd and an OOM notifier, so the end is seen at
+//! once and an OOM within 100 ms, not at the next tick: on cgroup v2 memory.events (the kernel
+//! raises POLLPRI on each change; reading the file re-arms it), on v1 an eventfd registered for
+//! memory.oom_control through cgroup.event_control. After each wake the notifier rests 100 ms
+//! (`QUIET_NS`), so a container pressing on its limit cannot make `events` spin. Without a
+//! notifier the counter is read at each tick. runc 1.1.5 ends only when the cgroup goes away on
+//! v1 (at delete); rsrun ends with the init on every host.
 //!
 //! Memory stays flat however long it runs: each iteration frees all it allocates (the allocator
 //! recycles blocks by size class) and opens no fd it does not close.
