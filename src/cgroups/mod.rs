@@ -250,6 +250,16 @@ impl Cgroup {
         self.hier.iter().find(|h| h.ctrls & ctrl::UNIFIED != 0)?.fd.as_ref().map(|f| f.as_fd())
     }
 
+    /// Opens the cgroup2 directory of a cgroup rebuilt by `from_json`, so that `apply_devices`
+    /// replaces the eBPF device program (`update`) instead of falling back to v1 lines. One openat;
+    /// nothing to do on pure v1 or when it is open already.
+    pub fn open_unified(&mut self) -> Result<()> {
+        if let Some(h) = self.hier.iter_mut().find(|h| h.ctrls & ctrl::UNIFIED != 0 && h.fd.is_none()) {
+            h.fd = Some(fsio::open_dir(&h.dir)?);
+        }
+        Ok(())
+    }
+
     /// Moves `pid` (0: the calling process) into every hierarchy: for `exec`, or when clone3 did
     /// not use CLONE_INTO_CGROUP.
     pub fn join(&self, pid: u32) -> Result<()> {

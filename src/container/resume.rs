@@ -1,7 +1,9 @@
-//! `rsrun resume`: not written yet; the lifecycle work replaces this stub.
+//! `rsrun resume <id>`: thaws a paused container (v1 freezer.state THAWED, v2 cgroup.freeze 0).
+//! Anything but a paused container is "container not paused", as in runc.
 use crate::cli::Global;
 use crate::error::Result;
+use crate::state::Id;
 
-pub fn run(_g: &Global, _o: crate::state::Id) -> Result<i32> {
-    Err(super::not_implemented("resume"))
+pub fn run(g: &Global, id: Id) -> Result<i32> {
+    super::pause::set_paused(g, id, false)
 }
