@@ -7,7 +7,8 @@ use crate::state::{Status, Store};
 pub fn run(g: &Global, o: &KillOpts) -> Result<i32> {
     let c = Store::new(&g.root).get(o.id)?;
     let st = c.load()?;
-    if c.status(&st)? == Status::Stopped {
+    let status = c.status(&st)?;
+    if status == Status::Stopped {
         crate::bail!("container not running");
     }
     if o.all {
@@ -18,5 +19,12 @@ pub fn run(g: &Global, o: &KillOpts) -> Result<i32> {
         return Ok(0);
     }
     super::process::signal_init(&st, o.signal)?;
+    // A frozen process only receives SIGKILL once thawed (the v1 freezer holds even that), so a
+    // paused container is thawed after a KILL, as runc does.
+    if o.signal == 9 && status == Status::Paused
+        && let Some(cg) = super::delete::cgroup(&st)?
+    {
+        cg.thaw()?;
+    }
     Ok(0)
 }
