@@ -588,3 +588,23 @@ fn events_rejects_a_zero_interval_and_unknown_ids() {
     let out = rt.run(&["events", "--interval", "0s", "rsrun-test-cgverbs-none"]);
     out.assert_fail();
 }
+
+/// `kill ID KILL` of a paused container ends it: the freezer would hold the signal, so rsrun thaws
+/// the cgroup after sending it (as runc does).
+#[test]
+fn kill_of_a_paused_container_ends_it() {
+    require_root();
+    let bundle = Bundle::new();
+    bundle.args(&["sleep", "1000"]);
+    let rt = Runtime::rsrun();
+    let id = unique_id("kill-paused");
+    let leaks = LeakCheck::new(&rt, &bundle, &id);
+    rt.create(&bundle, &id).assert_ok();
+    rt.start(&id).assert_ok();
+    rt.run(&["pause", &id]).assert_ok();
+    assert_eq!(rt.status(&id).as_deref(), Some("paused"));
+    rt.kill(&id, "KILL").assert_ok();
+    assert_eq!(rt.wait_status(&id, "stopped", std::time::Duration::from_secs(5)).as_deref(), Some("stopped"));
+    rt.delete(&id).assert_ok();
+    leaks.assert_clean();
+}
