@@ -131,14 +131,16 @@ pub fn placeholders(mut out: Out, bundle: &Bundle, id: &str) -> Out {
     out
 }
 
-/// Replaces every run of ASCII digits that follows `prefix` (e.g. "shared:") by its order of first
-/// appearance, so numbering that differs between runs (peer group ids) compares by structure.
-pub fn renumber_after(text: &str, prefix: &str) -> String {
+/// Replaces every run of ASCII digits that follows one of `prefixes` (e.g. "shared:", "master:")
+/// by `N<k>`, k numbering the distinct values by first appearance (one numbering for all
+/// prefixes), so ids that differ between runs (peer groups) compare by structure.
+pub fn renumber_after(text: &str, prefixes: &[&str]) -> String {
     let mut seen: Vec<String> = Vec::new();
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find(prefix) {
-        let after = i + prefix.len();
+    loop {
+        let next = prefixes.iter().filter_map(|p| rest.find(p).map(|i| i + p.len())).min();
+        let Some(after) = next else { break };
         out.push_str(&rest[..after]);
         let digits: String = rest[after..].chars().take_while(|c| c.is_ascii_digit()).collect();
         rest = &rest[after + digits.len()..];
