@@ -66,16 +66,16 @@ fn parts(line: &str) -> Option<(&str, &str, &str, String, &str, &str, &str)> {
 fn crun_view(table: &str, masked: &[&str]) -> String {
     let mut lines: Vec<String> = table
         .lines()
-        .filter_map(|line| {
+        .map(|line| {
             let Some((root, mp, opts, _optional, fstype, source, superopts)) = parts(line) else {
-                return Some(line.to_string());
+                return line.to_string();
             };
             if masked.contains(&mp) {
-                return Some(format!("{mp} masked"));
+                return format!("{mp} masked");
             }
             let root = if mp.starts_with("/sys/fs/cgroup/") { "-" } else { root };
             let superopts = if fstype == "sysfs" { "-" } else { superopts };
-            Some(format!("{root} {mp} {opts} - {fstype} {source} {superopts}"))
+            format!("{root} {mp} {opts} - {fstype} {source} {superopts}")
         })
         .collect();
     lines.sort();
@@ -255,12 +255,19 @@ fn cgroup_mount_shows_the_containers_own_cgroups() {
     runs.assert_pair(Kind::Rsrun, Kind::Runc, tab);
     // crun also makes net_cls and net_prio directories, though this host does not mount them.
     runs.assert_pair(Kind::Rsrun, Kind::Crun, |o| {
-        crun_view(&tab(o), &[]).lines().filter(|l| *l != "net_cls" && *l != "net_prio").map(|l| format!("{l}\n")).collect()
+        crun_view(&tab(o), &[])
+            .lines()
+            .filter(|l| *l != "net_cls" && *l != "net_prio")
+            .map(|l| format!("{l}\n"))
+            .collect()
     });
     let ours = table(runs.stdout(Kind::Rsrun));
     // cgroup.procs of the devices hierarchy: the shell and grep.
     assert!(ours.contains("\n77\n67108864\n2\n"), "{ours}");
-    assert!(ours.contains("/$ID /sys/fs/cgroup/pids ro,nosuid,nodev,noexec,relatime - cgroup cgroup rw,pids\n"), "{ours}");
+    assert!(
+        ours.contains("/$ID /sys/fs/cgroup/pids ro,nosuid,nodev,noexec,relatime - cgroup cgroup rw,pids\n"),
+        "{ours}"
+    );
     assert!(ours.ends_with("Read-only file system\n"), "{ours}");
     assert!(!ours.contains("unified"), "{ours}");
 }
@@ -311,7 +318,8 @@ fn tmpcopyup_keeps_the_image_directory_content() {
         fs::create_dir_all(dir.join("sub/deeper")).unwrap();
         fs::write(dir.join("f"), "image file\n").unwrap();
         fs::write(dir.join("sub/g"), "nested\n").unwrap();
-        let sh = |c: &str| assert!(Command::new("sh").arg("-c").arg(c).current_dir(&dir).status().unwrap().success(), "{c}");
+        let sh =
+            |c: &str| assert!(Command::new("sh").arg("-c").arg(c).current_dir(&dir).status().unwrap().success(), "{c}");
         sh("chmod 1750 . && chmod 4755 f && chmod 0604 sub/g && chown 1000:100 sub/g && chown 1001:1001 sub/deeper \
             && ln -s ../f sub/link");
         // The image directory seen from the host, to check nothing is written through.
@@ -363,7 +371,11 @@ fn dev_default_devices_and_linux_devices() {
     });
     // crun adds /dev/core -> /proc/kcore even when the host has no /proc/kcore (module doc).
     let no_core = |o: &Out| {
-        norm::code_and_stdout(o).lines().filter(|l| !l.starts_with("./core ")).map(|l| format!("{l}\n")).collect::<String>()
+        norm::code_and_stdout(o)
+            .lines()
+            .filter(|l| !l.starts_with("./core "))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
     };
     runs.assert_pair(Kind::Rsrun, Kind::Runc, norm::code_and_stdout);
     runs.assert_pair(Kind::Rsrun, Kind::Crun, no_core);

@@ -27,10 +27,14 @@ fn hostname_and_domainname() {
     require_root();
     let runs = run_all(&format!(
         ".hostname = \"box-1.local\" | .domainname = \"example.org\" | {}",
-        sh_args("uname -n; hostname; cat /proc/sys/kernel/hostname; echo domainname: $(cat /proc/sys/kernel/domainname)")
+        sh_args(
+            "uname -n; hostname; cat /proc/sys/kernel/hostname; echo domainname: $(cat /proc/sys/kernel/domainname)"
+        )
     ));
     runs.assert_pair(Kind::Rsrun, Kind::Crun, norm::code_and_stdout);
-    runs.assert_pair(Kind::Rsrun, Kind::Runc, |o| norm::code_and_stdout(o).split("domainname:").next().unwrap().to_string());
+    runs.assert_pair(Kind::Rsrun, Kind::Runc, |o| {
+        norm::code_and_stdout(o).split("domainname:").next().unwrap().to_string()
+    });
     assert_eq!(runs.stdout(Kind::Rsrun), "box-1.local\nbox-1.local\nbox-1.local\ndomainname: example.org\n");
 }
 
@@ -40,7 +44,15 @@ fn hostname_and_domainname() {
 #[test]
 fn sysctl_values_and_refusals() {
     require_root();
-    let keys = ["kernel/shmmax", "kernel/msgmax", "fs/mqueue/msg_max", "net/ipv4/ip_forward", "net/core/somaxconn", "kernel/domainname", "net/ipv4/conf/lo/forwarding"];
+    let keys = [
+        "kernel/shmmax",
+        "kernel/msgmax",
+        "fs/mqueue/msg_max",
+        "net/ipv4/ip_forward",
+        "net/core/somaxconn",
+        "kernel/domainname",
+        "net/ipv4/conf/lo/forwarding",
+    ];
     let script = format!("for k in {}; do echo $k $(cat /proc/sys/$k); done", keys.join(" "));
     let runs = run_all(&format!(
         r#".linux.sysctl = {{"kernel.shmmax": "4096000", "kernel.msgmax": "16384", "fs.mqueue.msg_max": "20",
@@ -69,7 +81,10 @@ fn sysctl_values_and_refusals() {
             r#".linux.sysctl = {"kernel.domainname": "x"} | .linux.namespaces |= map(select(.type != "uts")) | del(.hostname)"#,
             r#"sysctl "kernel.domainname" is not in a separate kernel namespace"#,
         ),
-        (r#".linux.sysctl = {"vm.swappiness": "1"}"#, r#"sysctl "vm.swappiness" is not in a separate kernel namespace"#),
+        (
+            r#".linux.sysctl = {"vm.swappiness": "1"}"#,
+            r#"sysctl "vm.swappiness" is not in a separate kernel namespace"#,
+        ),
         (
             r#".linux.sysctl = {"kernel.hostname": "x"}"#,
             r#"sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field"#,
@@ -97,8 +112,10 @@ fn namespaces_joined_by_path() {
     let a_rt = Runtime::rsrun();
     let a = a_rt.spawn(&a_bundle, &unique_id("ns-join-a"));
     let kinds = ["net", "ipc", "uts", "pid"];
-    let a_links: Vec<String> =
-        kinds.iter().map(|k| fs::read_link(format!("/proc/{}/ns/{k}", a.pid)).unwrap().to_string_lossy().into_owned()).collect();
+    let a_links: Vec<String> = kinds
+        .iter()
+        .map(|k| fs::read_link(format!("/proc/{}/ns/{k}", a.pid)).unwrap().to_string_lossy().into_owned())
+        .collect();
     let want = format!("{}\nbox-a\nps\nsh\nsleep\n", a_links.join("\n"));
     let join = |types: &[(&str, &str)]| {
         let entries: Vec<String> = types
@@ -177,10 +194,17 @@ fn user_namespace_with_mappings() {
     let dev_null_after = owner("/dev/null");
     if dev_null_after != dev_null_before {
         // Put the host back before failing.
-        let _ = Command::new("chown").arg(format!("{}:{}", dev_null_before.0, dev_null_before.1)).arg("/dev/null").status();
+        let _ =
+            Command::new("chown").arg(format!("{}:{}", dev_null_before.0, dev_null_before.1)).arg("/dev/null").status();
         panic!("the host's /dev/null changed owner: {dev_null_before:?} -> {dev_null_after:?}");
     }
-    let core = |o: &Out| norm::code_and_stdout(o).lines().filter(|l| !l.starts_with("core ")).map(|l| format!("{l}\n")).collect::<String>();
+    let core = |o: &Out| {
+        norm::code_and_stdout(o)
+            .lines()
+            .filter(|l| !l.starts_with("core "))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    };
     let ours = core(&results[0].1);
     for (kind, out) in &results[1..] {
         assert_eq!(ours, core(out), "rsrun vs {}:\n{}\n{out}", kind.name(), results[0].1);
@@ -244,7 +268,9 @@ fn cgroup_namespace() {
     require_root();
     let runs = run_all(&format!(
         ".linux.namespaces += [{{\"type\": \"cgroup\"}}] | .linux.resources.pids = {{\"limit\": 55}} | {}",
-        sh_args("cat /proc/self/cgroup; grep ' /sys/fs/cgroup/' /proc/self/mountinfo; cat /sys/fs/cgroup/pids/pids.max")
+        sh_args(
+            "cat /proc/self/cgroup; grep ' /sys/fs/cgroup/' /proc/self/mountinfo; cat /sys/fs/cgroup/pids/pids.max"
+        )
     ));
     // mountinfo lines without ids and without the mount source (module doc).
     let norm = |o: &Out| {
