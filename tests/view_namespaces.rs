@@ -110,7 +110,9 @@ fn namespaces_joined_by_path() {
     let a_bundle = Bundle::with(".hostname = \"box-a\"");
     a_bundle.args(&["sleep", "1000"]);
     let a_rt = Runtime::rsrun();
-    let a = a_rt.spawn(&a_bundle, &unique_id("ns-join-a"));
+    let a_id = unique_id("ns-join-a");
+    let a_leaks = LeakCheck::new(&a_rt, &a_bundle, &a_id);
+    let a = a_rt.spawn(&a_bundle, &a_id);
     let kinds = ["net", "ipc", "uts", "pid"];
     let a_links: Vec<String> = kinds
         .iter()
@@ -153,6 +155,8 @@ fn namespaces_joined_by_path() {
         assert!(out.stderr.contains(want), "want {want:?}\n{out}");
         leaks.assert_clean();
     }
+    drop(a);
+    a_leaks.assert_clean();
 }
 
 /// A user namespace with uid/gid mappings (container 0..65536 = host 100000..165536), the rootfs
