@@ -157,9 +157,13 @@ fn setup(
     let (parent_end, child_end) = channel::pair()?;
     let new_userns = plan.clone.contains(CloneFlags::NEWUSER);
     let hooks = spec.hooks.as_ref();
+    // A scheduler policy is set by the init and must meet the container's cgroups (v1 cpu: an RT
+    // task cannot join a cgroup without rt_runtime_us, EINVAL; admission is per cgroup), not
+    // race with join_v1.
     let wait_go = new_userns
         || plan.pid_fork
         || plan.unshare.contains(CloneFlags::NEWCGROUP)
+        || spec.process.as_ref().is_some_and(|p| p.scheduler.is_some())
         || hooks.is_some_and(|h| !h.create_container.is_empty() || !h.start_container.is_empty());
 
     let ctx = InitContext {

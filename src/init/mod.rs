@@ -118,8 +118,11 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
     }
     join_namespaces(ctx, l)?;
     if l.plan.pid_fork {
+        // CLONE_PARENT: the init becomes create's child, with create's exit signal; clone3 wants
+        // exit_signal 0 with it (EINVAL otherwise).
+        let args = CloneArgs { exit_signal: None, ..CloneArgs::new(CloneFlags::PARENT) };
         // SAFETY: single-threaded; the intermediate process only reports the new pid and exits.
-        match unsafe { clone3(&CloneArgs::new(CloneFlags::PARENT)) }.context("clone3 into the PID namespace")? {
+        match unsafe { clone3(&args) }.context("clone3 into the PID namespace")? {
             Fork::Child => {}
             Fork::Parent { pid, .. } => {
                 let _ = l.chan.send(&Msg::InitPid(pid.as_raw_nonzero().get()));

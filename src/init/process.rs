@@ -185,10 +185,12 @@ pub fn prepare(ctx: &Context<'_, '_>, role: Role) -> Result<Prepared> {
         plan.env.set(b"LISTEN_FDS", format!("{n}").as_bytes());
         plan.env.set(b"LISTEN_PID", format!("{pid}").as_bytes());
     }
-    let exe = exec::resolve(&p.args[0], &plan.env, &p.cwd)?;
+    // Cleaned lexically, as rootfs made it and as runc and crun use it ("/a/../b/" is "/b").
+    let cwd = format!("/{}", crate::init::paths::clean(&p.cwd));
+    let exe = exec::resolve(&p.args[0], &plan.env, &cwd)?;
     let cmd = Command::new(exe, &p.args, &plan.env)?;
     Ok(Prepared {
-        cwd: String::from(&*p.cwd),
+        cwd,
         arg0: String::from(&*p.args[0]),
         cmd,
         role,

@@ -27,12 +27,14 @@
 //!
 //! Modules: `env` (root, paths, unique names, jq), `cmd` (running commands with timeouts, `Out`),
 //! `bundle` (`Bundle`), `runtime` (`Runtime`, `Running`), `leaks` (`LeakCheck`), `diff`
-//! (`differential`). Everything is re-exported here.
+//! (`differential`), `each` (`run_each`/`run_cases`: per-runtime bundle setup, pairwise comparisons).
+//! Everything is re-exported here.
 #![allow(dead_code)]
 
 mod bundle;
 mod cmd;
 mod diff;
+mod each;
 mod env;
 mod leaks;
 mod runtime;
@@ -43,6 +45,8 @@ pub use bundle::*;
 pub use cmd::*;
 #[allow(unused_imports)]
 pub use diff::*;
+#[allow(unused_imports)]
+pub use each::*;
 #[allow(unused_imports)]
 pub use env::*;
 #[allow(unused_imports)]
