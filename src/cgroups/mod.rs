@@ -205,7 +205,10 @@ impl Cgroup {
     /// attached to the container's cgroup2 directory, on a pure v1 host as devices.allow/deny lines.
     /// On hybrid hosts the program is enforced as on v2, and costs 2 syscalls instead of one write
     /// per rule.
-    pub fn apply_devices(&self, rules: &[crate::spec::DeviceCgroup<'_>]) -> Result<()> {
+    ///
+    /// `fresh`: the cgroup was created by this very process (create), so no earlier program can be
+    /// attached and the query for one is skipped; `update` passes false and replaces the program.
+    pub fn apply_devices(&self, rules: &[crate::spec::DeviceCgroup<'_>], fresh: bool) -> Result<()> {
         let mut parsed = Vec::with_capacity(rules.len());
         for (i, r) in rules.iter().enumerate() {
             let rule = crate::bpf::DeviceRule::from_oci(r.allow, r.kind.as_deref(), r.major, r.minor, r.access.as_deref())
@@ -216,7 +219,7 @@ impl Cgroup {
         let unified = self.hier.iter().find(|h| h.ctrls & ctrl::UNIFIED != 0);
         match self.clone_into_fd() {
             // A cgroup rsrun just made has no program to replace.
-            Some(dir) if unified.is_some_and(|h| h.created > 0) => {
+            Some(dir) if fresh && unified.is_some_and(|h| h.created > 0) => {
                 crate::bpf::attach_new(dir, &all).map_err(|e| e.context("linux.resources.devices"))
             }
             Some(dir) => crate::bpf::apply(dir, &all).map_err(|e| e.context("linux.resources.devices")),

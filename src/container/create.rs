@@ -140,7 +140,7 @@ fn setup(
     let resources = linux.and_then(|l| l.resources.as_ref());
     let cgroup = Cgroup::create(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str(), resources)?;
     let cgroup = &*undo.cgroup.insert(cgroup);
-    cgroup.apply_devices(resources.map_or(&[][..], |r| &r.devices[..]))?;
+    cgroup.apply_devices(resources.map_or(&[][..], |r| &r.devices[..]), true)?;
     let mut w = crate::json::Writer::new();
     cgroup.to_json(&mut w);
     state.set_extra("cgroup", core::str::from_utf8(w.as_bytes()).unwrap_or("null"));

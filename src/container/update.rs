@@ -62,7 +62,7 @@ pub fn run(g: &Global, o: &UpdateOpts) -> Result<i32> {
     cg.update(&res)?;
     if !res.devices.is_empty() {
         cg.open_unified()?;
-        cg.apply_devices(&res.devices)?;
+        cg.apply_devices(&res.devices, false)?;
     }
     Ok(0)
 }

@@ -22,6 +22,7 @@ cp "$repo/tools/config-default.json" "$t/config.json"
 # vm-test.sh runs TESTDIR/run.sh: the guest script with the section argument baked in.
 { echo '#!/bin/sh'; echo "exec sh /mnt/verbs-guest.sh ${1:-}"; } > "$t/run.sh"
 cp "$here/verbs-guest.sh" "$t/verbs-guest.sh"
+cp -r "$repo/tests/fixtures/configs" "$t/fixtures"
 chmod +x "$t/run.sh"
 start=$(date +%s.%N)
 set +e

@@ -223,5 +223,32 @@ if section kill; then
   }
 fi
 
+if section fixtures; then
+  # The captured docker, podman and containerd configs (resources, device rules, seccomp, hooks) run
+  # on pure v2 as on the host (tests/fixtures_run.rs explains each adaptation): same output as crun.
+  mkdir -p /tmp/fx-host/shm
+  for f in resolv.conf hostname hosts .containerenv; do echo "# $f" > /tmp/fx-host/$f; done
+  script='echo ok; id -u; hostname; grep -E "^(CapBnd|CapEff|NoNewPrivs|Seccomp):" /proc/self/status; cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max 2>&1; ls /dev | tr "\n" " "; echo'
+  for name in docker podman containerd-ctr; do
+    out_rsrun=; out_crun=
+    for r in rsrun crun; do
+      id=fx-$name-$r
+      rm -rf /tmp/b-$id; mkdir -p /tmp/b-$id
+      jq --arg s "$script" --arg root "$ROOTFS" --arg id "$id" '
+        .root.path = $root | .root.readonly = true | .process.terminal = false | .process.args = ["sh", "-c", $s]
+        | .mounts |= map(if .type == "bind" and (.source | test("^/(tmp/clients|run/containers|var/lib/containers)"))
+                         then .source = "/tmp/fx-host/" + (.source | split("/") | last) else . end)
+        | if .hooks.prestart then .hooks.prestart = [{"path": "/bin/true"}] else . end
+        | if .linux.cgroupsPath then .linux.cgroupsPath = (.linux.cgroupsPath | split("/") | .[:-1] | join("/")) + "/" + $id else . end' \
+        /mnt/fixtures/$name.json > /tmp/b-$id/config.json
+      out=$(rt $r run --bundle /tmp/b-$id $id 2>&1 </dev/null | sed 's/ core fd / fd /')
+      eval "out_$r=\$out"
+      parent=$(jq -r '.linux.cgroupsPath // "" | split("/") | .[1] // ""' /tmp/b-$id/config.json)
+      [ -z "$parent" ] || [ ! -d "/sys/fs/cgroup/$parent/$id" ] || bad "fixture $name under $r: cgroup left behind"
+    done
+    case "$out_rsrun" in ok*) same "fixture $name" "$out_rsrun" "$out_crun";; *) bad "fixture $name: $out_rsrun";; esac
+  done
+fi
+
 echo "verbs: $fails failure(s); done at $(cut -d' ' -f1 /proc/uptime) s (uptime)"
 exit $fails

@@ -1,0 +1,14 @@
+#!/bin/bash
+# The pure cgroup v2 half of the tests, in a throw-away VM (tests/vm/vm-test.sh: Debian 12's
+# kernel 6.1 under qemu, no KVM; qemu and the kernel are fetched once with apt-get download into
+# VM_WORK, ~90 MB). tools/test.sh runs this when present; SKIP_VM=1 skips it.
+#   1. tests/vm/run-cgroup-tests.sh: the cgroup library's host tests (tests/cgroups_host.rs), v2 files
+#   2. tests/vm/run-verb-tests.sh: real containers of the static binary next to crun: pause/resume,
+#      update, ps, events, OOM, the eBPF device filter, kill --all, delete --force, and the captured
+#      docker/podman/containerd configs
+set -euo pipefail
+[ -z "${SKIP_VM:-}" ] || { echo "vm: skipped (SKIP_VM)"; exit 0; }
+cd "$(dirname "$0")/.."
+export VM_WORK=${VM_WORK:-/tmp/rsrun-vm-work}
+tests/vm/run-cgroup-tests.sh
+tests/vm/run-verb-tests.sh
