@@ -454,7 +454,7 @@ fn cve_2019_16884_proc_writes_go_to_the_real_procfs() {
     }
     // Control: the real procfs gets the values; the host's ip_forward is not the container's.
     let host_fwd = fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
-    let runs = run_each(&[Kind::Rsrun, Kind::Runc], "cve-2019-16884-ok", &|b: &Bundle| {
+    let runs = run_per_runtime(&[Kind::Rsrun, Kind::Runc], "cve-2019-16884-ok", &|b: &Bundle| {
         b.patch(".process.oomScoreAdj = 500 | .linux.sysctl = {\"net.ipv4.ip_forward\":\"1\"}");
         b.sh("cat /proc/self/oom_score_adj /proc/sys/net/ipv4/ip_forward");
     });

@@ -57,7 +57,7 @@ fn docker_profile_in_a_container() {
         b.patch(".process.capabilities |= with_entries(.value += [\"CAP_SYS_ADMIN\"])");
         b.sh(script);
     };
-    let runs = run_each(ALL, "docker-profile", &setup);
+    let runs = run_per_runtime(ALL, "docker-profile", &setup);
     let ours = &runs[0].1;
     ours.assert_ok();
     let want = "unshare-U=1\nunshare-m=1\nmount=1\nunshare-probe errno 1\nmount-probe errno 1\nkeyctl errno 1\n\
@@ -82,7 +82,7 @@ fn docker_profile_in_a_container() {
 fn errno_ret_of_one_rule() {
     require_root();
     let profile = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":77}]}"#;
-    let runs = run_each(ALL, "errno-ret", &|b: &Bundle| {
+    let runs = run_per_runtime(ALL, "errno-ret", &|b: &Bundle| {
         install_probe(b);
         b.patch(&seccomp(profile));
         b.sh(&format!("probe sys {MKDIR} s:/tmp/a; mkdir /tmp/b 2>/dev/null; echo mkdir=$?; ls /tmp | wc -l; \
@@ -102,7 +102,7 @@ fn errno_default_with_an_allow_list() {
         &docker,
         ".defaultErrnoRet = 77 | .syscalls |= map(.names |= map(select(. != \"mkdir\" and . != \"mkdirat\")) | select(.names != []))",
     );
-    let runs = run_each(ALL, "errno-default", &|b: &Bundle| {
+    let runs = run_per_runtime(ALL, "errno-default", &|b: &Bundle| {
         install_probe(b);
         b.patch(&seccomp(&profile));
         b.sh(&format!("probe sys {MKDIR} s:/tmp/a; mkdir /tmp/b 2>&1; probe sys 250 0 -3 0; probe sys 135 1; \
@@ -122,7 +122,7 @@ fn kill_process_ends_the_container() {
     require_root();
     for action in ["SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL"] {
         let profile = format!(r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{{"names":["sysinfo"],"action":"{action}"}}]}}"#);
-        let runs = run_each(ALL, "kill-process", &|b: &Bundle| {
+        let runs = run_per_runtime(ALL, "kill-process", &|b: &Bundle| {
             install_probe(b);
             b.patch(&seccomp(&profile));
             b.args(&["/bin/probe", "sys", &SYSINFO.to_string(), "0"]);
@@ -158,7 +158,7 @@ fn argument_conditions() {
         echo umask-027 $(probe sys 95 023); echo umask-077 $(probe sys 95 63); echo umask-7 $(probe sys 95 7); \
         echo getpriority-0 $(probe sys 140 0 0 | cut -d' ' -f1); echo getpriority-2 $(probe sys 140 2 0 | cut -d' ' -f1); \
         echo getpriority-3 $(probe sys 140 3 0); echo getpriority-big $(probe sys 140 0x100000000 0)";
-    let runs = run_each(ALL, "arg-conditions", &|b: &Bundle| {
+    let runs = run_per_runtime(ALL, "arg-conditions", &|b: &Bundle| {
         install_probe(b);
         b.patch(&seccomp(profile));
         b.sh(script);
@@ -185,7 +185,7 @@ fn log_and_trap() {
         "probe sys {SCHED_GETSCHEDULER} 0; probe trap {GETPRIORITY} 0 0 | head -1; \
          probe sys {GETPRIORITY} 0 0; echo status=$?; echo done"
     );
-    let runs = run_each(ALL, "log-trap", &|b: &Bundle| {
+    let runs = run_per_runtime(ALL, "log-trap", &|b: &Bundle| {
         install_probe(b);
         b.patch(&seccomp(profile));
         b.sh(&script);
@@ -247,7 +247,7 @@ fn x86_syscalls_follow_the_architectures() {
         let profile = format!(
             r#"{{"defaultAction":"SCMP_ACT_ALLOW","architectures":{arches},"syscalls":[{{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":77}}]}}"#
         );
-        let runs = run_each(ALL, "x86-arch", &|b: &Bundle| {
+        let runs = run_per_runtime(ALL, "x86-arch", &|b: &Bundle| {
             install_probe(b);
             b.patch(&seccomp(&profile));
             b.sh(&format!("probe x86 24; echo status=$?; probe x86 39 s:/tmp/x86; echo status=$?; probe sys {MKDIR} s:/tmp/x64"));
@@ -274,7 +274,7 @@ fn filter_placement_with_and_without_no_new_privileges() {
         ("true", harmless, "1000\nNoNewPrivs:\t1\nSeccomp:\t2\nerrno 77\nerrno 1\n"),
         ("false", harmless, "1000\nNoNewPrivs:\t0\nSeccomp:\t2\nerrno 77\nerrno 1\n"),
     ] {
-        let runs = run_each(ALL, "nnp-order", &|b: &Bundle| {
+        let runs = run_per_runtime(ALL, "nnp-order", &|b: &Bundle| {
             install_probe(b);
             b.patch(&seccomp(profile));
             b.patch(&format!(".process.noNewPrivileges = {nnp} | .process.user.uid = 1000 | .root.readonly = false"));

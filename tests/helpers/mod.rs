@@ -85,11 +85,10 @@ pub fn run_one(kind: Kind, tag: &str, setup: &dyn Fn(&Bundle)) -> (Bundle, Out) 
 }
 
 /// `run_one` under each of `kinds`; the outputs in the same order.
-pub fn run_each(kinds: &[Kind], tag: &str, setup: &dyn Fn(&Bundle)) -> Vec<(Kind, Out)> {
+pub fn run_per_runtime(kinds: &[Kind], tag: &str, setup: &dyn Fn(&Bundle)) -> Vec<(Kind, Out)> {
     kinds.iter().map(|&k| (k, run_one(k, tag, setup).1)).collect()
 }
 
-pub const ALL: &[Kind] = &[Kind::Rsrun, Kind::Crun, Kind::Runc];
 
 /// Panics unless `norm(out)` is the same for every run, showing all of them.
 #[track_caller]
