@@ -137,6 +137,50 @@ macro_rules! bail {
     ($($arg:tt)*) => { return Err($crate::error::Error::msg(format_args!($($arg)*))) };
 }
 
+/// A string in double quotes for messages (`invalid label "x"`): `"` and `\\` are escaped with a
+/// backslash, \n \r \t as such, other control bytes and bytes that are not UTF-8 as `\xNN`. One small
+/// routine instead of `{:?}`, whose `str`/`char`/`CString` Debug impls pull in core's Unicode tables.
+pub struct Quoted<'a>(pub &'a [u8]);
+
+impl<'a> Quoted<'a> {
+    pub fn str(s: &'a str) -> Self {
+        Self(s.as_bytes())
+    }
+}
+
+impl Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        f.write_char('"')?;
+        for chunk in self.0.utf8_chunks() {
+            let s = chunk.valid();
+            let mut plain = 0; // start of the run not yet written
+            for (i, b) in s.bytes().enumerate() {
+                let esc: &[u8] = match b {
+                    b'"' => b"\\\"",
+                    b'\\' => b"\\\\",
+                    b'\n' => b"\\n",
+                    b'\r' => b"\\r",
+                    b'\t' => b"\\t",
+                    0..=0x1f | 0x7f => &[b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]],
+                    _ => continue,
+                };
+                // Runs end at ASCII bytes, so both ends are char boundaries.
+                f.write_str(s.get(plain..i).unwrap_or(""))?;
+                f.write_str(core::str::from_utf8(esc).unwrap_or(""))?;
+                plain = i + 1;
+            }
+            f.write_str(s.get(plain..).unwrap_or(""))?;
+            for &b in chunk.invalid() {
+                f.write_str("\\x")?;
+                f.write_char(char::from(HEX[usize::from(b >> 4)]))?;
+                f.write_char(char::from(HEX[usize::from(b & 15)]))?;
+            }
+        }
+        f.write_char('"')
+    }
+}
+
 /// The C library's message for an errno (glibc wording, so output matches runc and crun).
 pub fn strerror(e: Errno) -> &'static str {
     match e.raw_os_error() {
@@ -209,5 +253,14 @@ mod tests {
         let e = r.context("open /x").context("create container c1").unwrap_err();
         assert_eq!(e.to_string(), "create container c1: open /x: No such file or directory");
         assert_eq!(e.errno(), Some(Errno::NOENT));
+    }
+
+    #[test]
+    fn quoted_escapes_like_debug() {
+        for s in ["plain", "a\"b\\c", "tab\tnl\nret\r", "ünï €", ""] {
+            assert_eq!(Quoted::str(s).to_string(), format!("{s:?}"));
+        }
+        assert_eq!(Quoted::str("\0\x1b\x7f").to_string(), r#""\x00\x1b\x7f""#);
+        assert_eq!(Quoted(b"a\xffb\xc3").to_string(), r#""a\xffb\xc3""#);
     }
 }

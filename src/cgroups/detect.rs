@@ -4,7 +4,7 @@
 //! else reads /proc/self/mountinfo once, which also finds controllers mounted elsewhere or
 //! co-mounted ("cpu,cpuacct"). /proc/self/cgroup is read only for relative paths.
 use super::{Cgroup, Hier, Mode, ctrl, fsio};
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -138,7 +138,7 @@ pub(crate) fn resolve(layout: &Layout, cgroups_path: Option<&str>, id: &str) -> 
     let (abs, inner) = clean_path(given.unwrap_or(id));
     if inner.is_empty() {
         let what = if abs { "the root cgroup" } else { "the runtime's own cgroup" };
-        crate::bail!("linux.cgroupsPath: {:?} names {what}", given.unwrap_or(id));
+        crate::bail!("linux.cgroupsPath: {} names {what}", Quoted::str(given.unwrap_or(id)));
     }
     let own_text = match abs {
         true => String::new(),
@@ -156,7 +156,7 @@ pub(crate) fn resolve_in(layout: &Layout, abs: bool, inner: &str, own: &[(u16, &
             let Some(&(_, mine)) = own.iter().find(|(b, _)| *b == m.ctrls) else {
                 let mut n = String::new();
                 ctrl::names(m.ctrls, &mut n);
-                return Err(Error::msg(format_args!("cgroup: no {n:?} entry in /proc/self/cgroup")));
+                return Err(Error::msg(format_args!("cgroup: no {} entry in /proc/self/cgroup", Quoted::str(&n))));
             };
             let mut base = match m.root.as_str() {
                 "/" => mine,

@@ -2,7 +2,7 @@
 //! absolute path on v1), one read or write, and errors that name the file and the value.
 //! The small helpers are `#[inline(never)]`: one shared copy is smaller than one per call site.
 use super::Hier;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Display;
@@ -147,7 +147,7 @@ pub(crate) fn get(at: At<'_>, name: &str) -> Result<String> {
 #[inline(never)]
 pub(crate) fn get_u64(at: At<'_>, name: &str) -> Result<u64> {
     let s = get(at, name)?;
-    parse_u64(s.trim()).ok_or_else(|| Error::msg(format_args!("{}/{name}: unexpected content {:?}", at.path, s.trim())))
+    parse_u64(s.trim()).ok_or_else(|| Error::msg(format_args!("{}/{name}: unexpected content {}", at.path, Quoted::str(s.trim()))))
 }
 
 #[inline(never)]

@@ -7,7 +7,7 @@
 //! nothing in the common case and replaces runc's read of the current limit.
 use super::fsio::{self, At, dec, dev_line, udec};
 use super::{Apply, Cgroup, ctrl};
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::spec::{BlockIo, Cpu, Memory, Resources, ThrottleDevice};
 use alloc::string::String;
 use core::fmt::Display;
@@ -259,7 +259,7 @@ pub(super) fn weight(at: At<'_>, field: &dyn Display, files: &[&str], val: &str)
 /// runc). Shared with v2 (limit "max", reservation "rsvd.max").
 pub(super) fn hugetlb(at: At<'_>, i: usize, size: &str, limit: u64, file: &str, rsvd: &str) -> Result<()> {
     if size.is_empty() || !size.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        crate::bail!("linux.resources.hugepageLimits[{i}].pageSize: invalid page size {size:?}");
+        crate::bail!("linux.resources.hugepageLimits[{i}].pageSize: invalid page size {}", Quoted::str(size));
     }
     let val = udec(limit);
     for (n, suffix) in [file, rsvd].into_iter().enumerate() {
@@ -282,7 +282,7 @@ pub(super) fn hugetlb(at: At<'_>, i: usize, size: &str, limit: u64, file: &str, 
 /// rdma.max: "<device> hca_handle=N hca_object=M" with only the keys that are set.
 pub(super) fn rdma(at: At<'_>, dev: &str, l: &crate::spec::Rdma) -> Result<()> {
     if dev.is_empty() || dev.contains(char::is_whitespace) {
-        crate::bail!("linux.resources.rdma: invalid device name {dev:?}");
+        crate::bail!("linux.resources.rdma: invalid device name {}", Quoted::str(dev));
     }
     let mut v = String::from(dev);
     for (k, n) in [(" hca_handle=", l.hca_handles), (" hca_object=", l.hca_objects)] {

@@ -7,7 +7,7 @@
 use super::fsio::{self, At, dec, dev_line, udec};
 use super::resources_v1::{check_usage, hugetlb, pids_max, rdma, throttle, weight};
 use super::{Apply, Cgroup};
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::spec::{BlockIo, Cpu, Memory, Resources};
 use alloc::string::String;
 use rustix::io::Errno;
@@ -273,8 +273,9 @@ fn unified(at: At<'_>, key: &str, val: &str) -> Result<()> {
     let fd = fsio::open_write(at, key).map_err(|e| match e {
         Errno::NOENT | Errno::ACCESS | Errno::PERM => match key.split_once('.') {
             Some((c, _)) => Error::msg(format_args!(
-                "{field}: not supported by this host ({}/{key} missing: controller {c:?} not enabled or unknown)",
-                at.path
+                "{field}: not supported by this host ({}/{key} missing: controller {} not enabled or unknown)",
+                at.path,
+                Quoted::str(c)
             )),
             None => Error::msg(format_args!("{field}: must be in the form CONTROLLER.PARAMETER")),
         },

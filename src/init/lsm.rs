@@ -6,7 +6,7 @@
 //! without that LSM is refused before clone3 with an error naming the field, rather than with the
 //! kernel's EINVAL on the write ("write /proc/self/attr/exec: invalid argument", runc 1.1).
 use crate::bail;
-use crate::error::Result;
+use crate::error::{Quoted, Result};
 use crate::procfs::Procfs;
 use alloc::format;
 use rustix::fs::{Mode, OFlags};
@@ -37,7 +37,7 @@ pub fn selinux_enabled() -> bool {
 pub fn validate(apparmor: Option<&str>, selinux: Option<&str>) -> Result<()> {
     if let Some(p) = apparmor.filter(|p| !p.is_empty()) {
         if p.contains(['\0', '\n']) {
-            bail!("process.apparmorProfile: invalid profile name {p:?}");
+            bail!("process.apparmorProfile: invalid profile name {}", Quoted::str(p));
         }
         if !apparmor_enabled() {
             bail!("process.apparmorProfile: AppArmor is not enabled on this host (/sys/module/apparmor/parameters/enabled)");
@@ -45,7 +45,7 @@ pub fn validate(apparmor: Option<&str>, selinux: Option<&str>) -> Result<()> {
     }
     if let Some(l) = selinux.filter(|l| !l.is_empty()) {
         if l.contains(['\0', '\n']) {
-            bail!("process.selinuxLabel: invalid label {l:?}");
+            bail!("process.selinuxLabel: invalid label {}", Quoted::str(l));
         }
         if !selinux_enabled() {
             bail!("process.selinuxLabel: selinux label is specified in config, but selinux is disabled or not supported");

@@ -9,7 +9,7 @@
 //! - `exec` (child, after the fifo): seccomp when it goes last, close stray fds, execve.
 //!
 //! The order of `apply` and the reason for each step are in docs/process.md.
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::init::Context;
 use crate::init::caps::CapSets;
 use crate::init::exec::{self, Command, Env};
@@ -79,7 +79,7 @@ fn plan(spec: &Spec<'_>) -> Result<Plan> {
         bail!("process.cwd: missing");
     }
     if !p.cwd.starts_with('/') {
-        bail!("process.cwd: must be an absolute path, got {:?}", p.cwd);
+        bail!("process.cwd: must be an absolute path, got {}", Quoted::str(&p.cwd));
     }
     if p.cwd.contains('\0') {
         bail!("process.cwd: contains a NUL byte");
@@ -341,7 +341,7 @@ fn procfs(slot: &mut Option<Procfs>) -> Result<&Procfs> {
 }
 
 fn chdir_error(cwd: &str, e: Errno) -> Error {
-    Error::sys(format_args!("process.cwd: chdir to cwd ({cwd:?}) set in config.json failed"), e)
+    Error::sys(format_args!("process.cwd: chdir to cwd ({}) set in config.json failed", Quoted::str(cwd)), e)
 }
 
 /// getcwd must give an absolute path: a directory outside the container's root comes back as
@@ -350,8 +350,8 @@ fn verify_cwd() -> Result<()> {
     match rustix::process::getcwd(Vec::new()) {
         Ok(wd) if wd.as_bytes().first() == Some(&b'/') => Ok(()),
         Ok(wd) => bail!(
-            "process.cwd: current working directory is outside of container mount namespace root -- possible container breakout detected: cwd is {:?}",
-            wd
+            "process.cwd: current working directory is outside of container mount namespace root -- possible container breakout detected: cwd is {}",
+            Quoted(wd.as_bytes())
         ),
         Err(Errno::NOENT) => bail!(
             "process.cwd: current working directory is outside of container mount namespace root -- possible container breakout detected"
