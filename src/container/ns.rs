@@ -99,7 +99,15 @@ pub fn plan(spec: &Spec) -> Result<Plan> {
             }
         }
     }
-    join.sort_by_key(|(f, _)| JOIN_ORDER.iter().position(|o| o == f));
+    // Insertion sort (stable, a handful of entries): core's sort would add ~4 KB to the binary.
+    let rank = |f: CloneFlags| JOIN_ORDER.iter().position(|o| *o == f);
+    for i in 1..join.len() {
+        let mut j = i;
+        while j > 0 && rank(join[j - 1].0) > rank(join[j].0) {
+            join.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     let joins = |f: CloneFlags| join.iter().any(|(j, _)| *j == f);
 
     let time_offsets = linux.is_some_and(|l| !l.time_offsets.is_empty());
