@@ -42,7 +42,9 @@ pub(crate) fn detect() -> Result<Layout> {
 pub(crate) fn layout_from_mountinfo(text: &str) -> Result<Layout> {
     let mut mnts: Vec<Mnt> = Vec::new();
     for line in text.lines() {
-        let Some((pre, post)) = line.split_once(" - ") else { continue };
+        // Split at " - " by hand: a &str pattern would pull in core's two-way searcher (~1.5 KB).
+        let Some(i) = line.as_bytes().windows(3).position(|w| w == b" - ") else { continue };
+        let (Some(pre), Some(post)) = (line.get(..i), line.get(i + 3..)) else { continue };
         let mut pf = pre.split(' ').skip(3);
         let (Some(root), Some(point)) = (pf.next(), pf.next()) else { continue };
         let mut qf = post.split(' ');
