@@ -115,7 +115,7 @@ pub fn clean_path(p: &str) -> (bool, String) {
             c => parts.push(c),
         }
     }
-    (p.starts_with('/'), parts.join("/"))
+    (p.starts_with('/'), crate::rt::join(&parts, "/"))
 }
 
 /// The runtime's own cgroup per hierarchy, from /proc/self/cgroup ("4:memory:/a", "0::/b").

@@ -22,7 +22,7 @@ fn open(at: At<'_>, name: &str, flags: OFlags) -> core::result::Result<OwnedFd, 
     let flags = flags | OFlags::CLOEXEC | OFlags::NOCTTY;
     match at.fd {
         Some(fd) => fs::openat(fd, name, flags, Mode::empty()),
-        None => fs::openat(CWD, [at.path, "/", name].concat().as_str(), flags, Mode::empty()),
+        None => fs::openat(CWD, crate::rt::cat(&[at.path, "/", name]).as_str(), flags, Mode::empty()),
     }
 }
 
@@ -292,7 +292,7 @@ pub(crate) fn subdirs(dir: &str) -> Result<Vec<String>> {
             && name != b".."
             && let Ok(n) = core::str::from_utf8(name)
         {
-            out.push([dir, "/", n].concat());
+            out.push(crate::rt::cat(&[dir, "/", n]));
         }
     }
     Ok(out)

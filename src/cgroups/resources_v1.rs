@@ -41,7 +41,7 @@ pub(super) fn apply(cg: &Cgroup, r: &Resources<'_>, why: Apply) -> Result<()> {
         }
         for p in &n.priorities {
             let f = "linux.resources.network.priorities";
-            let v = [&*p.name, " ", &udec(p.priority as u64)].concat();
+            let v = crate::rt::cat(&[&*p.name, " ", &udec(p.priority as u64)]);
             fsio::set(cg.v1(ctrl::NET_PRIO, f)?.at(), &f, "net_prio.ifpriomap", &v)?;
         }
     }
@@ -252,7 +252,8 @@ pub(super) fn weight(at: At<'_>, field: &dyn Display, files: &[&str], val: &str)
             r => return r.map_err(|e| fsio::err(at, f, val, e).context(field)),
         }
     }
-    Err(Error::msg(format_args!("{field}: not supported by this host ({}/{} missing)", at.path, files.join(" and "))))
+    let missing = crate::rt::join(files, " and ");
+    Err(Error::msg(format_args!("{field}: not supported by this host ({}/{missing} missing)", at.path)))
 }
 
 /// hugetlb.<size>.<limit>, then the reservation limit when the kernel has it (ignored otherwise, as
@@ -263,7 +264,7 @@ pub(super) fn hugetlb(at: At<'_>, i: usize, size: &str, limit: u64, file: &str, 
     }
     let val = udec(limit);
     for (n, suffix) in [file, rsvd].into_iter().enumerate() {
-        let name = ["hugetlb.", size, ".", suffix].concat();
+        let name = crate::rt::cat(&["hugetlb.", size, ".", suffix]);
         match fsio::write(at, &name, &val) {
             Ok(()) => {}
             Err(Errno::NOENT) if n == 1 => {}

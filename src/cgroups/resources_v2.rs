@@ -120,7 +120,7 @@ fn io(at: At<'_>, b: &BlockIo) -> Result<()> {
     ] {
         // 0 removes the limit on v1; v2 spells that "max".
         let rate = |r: u64| if r == 0 { String::from("max") } else { udec(r) };
-        throttle(at, key, devs, |d| ("io.max", dev_line(d.major, d.minor, &[kind, &rate(d.rate)].concat())))?;
+        throttle(at, key, devs, |d| ("io.max", dev_line(d.major, d.minor, &crate::rt::cat(&[kind, &rate(d.rate)]))))?;
     }
     Ok(())
 }
@@ -128,10 +128,10 @@ fn io(at: At<'_>, b: &BlockIo) -> Result<()> {
 /// BFQ's io.bfq.weight takes the v1 value as is; without BFQ, io.weight needs the conversion.
 /// `dev` is "" or "major:minor ".
 fn io_weight(at: At<'_>, field: &dyn core::fmt::Display, dev: &str, w: u16) -> Result<()> {
-    let v = [dev, &udec(w as u64)].concat();
+    let v = crate::rt::cat(&[dev, &udec(w as u64)]);
     match fsio::write(at, "io.bfq.weight", &v) {
         Err(Errno::NOENT) => {
-            let v = [dev, &udec(blkio_weight_to_io_weight(w, field)?)].concat();
+            let v = crate::rt::cat(&[dev, &udec(blkio_weight_to_io_weight(w, field)?)]);
             weight(at, field, &["io.weight"], &v)
         }
         r => r.map_err(|e| fsio::err(at, "io.bfq.weight", &v, e).context(field)),
@@ -166,7 +166,7 @@ fn cpu(at: At<'_>, c: &Cpu<'_>) -> Result<()> {
                 // Period alone: keep the current quota (a fresh cgroup has "max").
                 None => fsio::get(at, "cpu.max")?.split(' ').next().unwrap_or("max").into(),
             };
-            Some([&*q, " ", &udec(p)].concat())
+            Some(crate::rt::cat(&[&*q, " ", &udec(p)]))
         }
     };
     let burst = c.burst.map(udec);

@@ -75,6 +75,26 @@ pub fn getenv(name: &[u8]) -> Option<&'static [u8]> {
     environ().find_map(|kv| kv.strip_prefix(name).and_then(|rest| rest.strip_prefix(b"=")))
 }
 
+/// `parts` joined by `sep`. One small routine for every path and cgroup-file name built from
+/// pieces; core's `concat`/`join` (`join_generic_copy`) is ~1.2 KB.
+#[inline(never)]
+pub fn join(parts: &[&str], sep: &str) -> ::alloc::string::String {
+    let len = parts.iter().map(|p| p.len() + sep.len()).sum();
+    let mut s = ::alloc::string::String::with_capacity(len);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push_str(sep);
+        }
+        s.push_str(p);
+    }
+    s
+}
+
+/// `parts` concatenated: `cat(&[dir, "/", name])`.
+pub fn cat(parts: &[&str]) -> ::alloc::string::String {
+    join(parts, "")
+}
+
 /// Writes a one-line report of a panic to stderr without allocating: a panic may come from the
 /// allocator itself.
 pub fn report_panic(info: &core::panic::PanicInfo) {
