@@ -6,7 +6,7 @@ use crate::error::{Error, Quoted, Result};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Display;
-use rustix::fd::{BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, AtFlags, CWD, Mode, OFlags};
 use rustix::io::Errno;
 
@@ -283,9 +283,14 @@ pub(crate) fn subdirs(dir: &str) -> Result<Vec<String>> {
         Err(e) => return Err(Error::sys(format_args!("open {dir}"), e)),
     };
     let mut out = Vec::new();
-    let mut d = fs::Dir::new(fd).map_err(|e| Error::sys(format_args!("read {dir}"), e))?;
-    while let Some(ent) = d.read() {
-        let ent = ent.map_err(|e| Error::sys(format_args!("read {dir}"), e))?;
+    let mut buf = Vec::with_capacity(8192);
+    let mut d = fs::RawDir::new(fd.as_fd(), buf.spare_capacity_mut());
+    while let Some(ent) = d.next() {
+        let ent = match ent {
+            Ok(ent) => ent,
+            Err(Errno::NOENT) => break, // the cgroup went away while listed
+            Err(e) => return Err(Error::sys(format_args!("read {dir}"), e)),
+        };
         let name = ent.file_name().to_bytes();
         if ent.file_type() == fs::FileType::Directory
             && name != b"."

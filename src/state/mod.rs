@@ -143,9 +143,14 @@ impl Store {
             Err(e) => return Err(Error::sys(format_args!("open {}", self.root), e)),
         };
         let mut ids = Vec::new();
-        let mut dir = rustix::fs::Dir::new(fd).context("read state root")?;
-        while let Some(entry) = dir.read() {
-            let entry = entry.with_context(|| alloc::format!("read {}", self.root))?;
+        let mut buf = Vec::with_capacity(8192);
+        let mut dir = rustix::fs::RawDir::new(fd.as_fd(), buf.spare_capacity_mut());
+        while let Some(entry) = dir.next() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(Errno::NOENT) => break, // the root went away while listed
+                Err(e) => return Err(Error::sys(format_args!("read {}", self.root), e)),
+            };
             let is_dir = matches!(entry.file_type(), rustix::fs::FileType::Directory | rustix::fs::FileType::Unknown);
             if let Ok(name) = entry.file_name().to_str()
                 && is_dir
@@ -277,16 +282,21 @@ impl Container {
             Err(e) => return Err(Error::sys(what(), e)),
         }
         let Container { path, dir, .. } = self;
-        let mut entries = rustix::fs::Dir::new(dir).with_context(|| alloc::format!("remove {path}"))?;
+        let mut buf = Vec::with_capacity(8192);
+        let mut entries = rustix::fs::RawDir::new(dir.as_fd(), buf.spare_capacity_mut());
         let mut names = Vec::new();
-        while let Some(e) = entries.read() {
-            let e = e.with_context(|| alloc::format!("read {path}"))?;
+        while let Some(e) = entries.next() {
+            let e = match e {
+                Ok(e) => e,
+                Err(Errno::NOENT) => break, // removed meanwhile: the rmdir below decides
+                Err(e) => return Err(Error::sys(format_args!("read {path}"), e)),
+            };
             let name = e.file_name();
             if name != c"." && name != c".." {
                 names.push(alloc::ffi::CString::from(name));
             }
         }
-        let fd = entries.fd().with_context(|| alloc::format!("remove {path}"))?;
+        let fd = dir.as_fd();
         for name in names {
             match rustix::fs::unlinkat(fd, &name, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
