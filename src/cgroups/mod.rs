@@ -276,7 +276,7 @@ impl Cgroup {
         self.hier.iter().filter(|h| h.ctrls & ctrl::UNIFIED == 0).map(|h| {
             let mut names = String::new();
             ctrl::names(h.ctrls, &mut names);
-            (&h.dir[..h.mnt], h.dir.as_str(), names)
+            (crate::rt::head(&h.dir, h.mnt), h.dir.as_str(), names)
         })
     }
 

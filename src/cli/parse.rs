@@ -81,7 +81,7 @@ pub fn parse<'a>(flags: &[Flag], argv: &[&'a str], interleaved: bool) -> Result<
             }
             continue;
         }
-        let body = a.strip_prefix("--").unwrap_or(&a[1..]);
+        let body = a.strip_prefix("--").or_else(|| a.strip_prefix('-')).unwrap_or(a);
         if body.is_empty() || body.starts_with('-') || body.starts_with('=') {
             return Err(Error::msg(format_args!("bad flag syntax: {a}")));
         }

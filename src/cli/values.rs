@@ -30,7 +30,7 @@ pub fn ram_bytes(flag: &str, v: &str) -> Result<i64> {
     }
     let lower = v.to_ascii_lowercase();
     let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(split);
+    let Some((num, unit)) = lower.split_at_checked(split) else { return Err(invalid(flag, v)) };
     let shift = match unit.strip_suffix("ib").or_else(|| unit.strip_suffix('b')).unwrap_or(unit) {
         "" => 0,
         "k" => 10,
@@ -53,9 +53,9 @@ pub fn duration_ns(flag: &str, v: &str) -> Result<u64> {
     }
     while !rest.is_empty() {
         let n_end = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
-        let (num, tail) = rest.split_at(n_end);
+        let Some((num, tail)) = rest.split_at_checked(n_end) else { return Err(invalid(flag, v)) };
         let u_end = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(u_end);
+        let Some((unit, tail)) = tail.split_at_checked(u_end) else { return Err(invalid(flag, v)) };
         let scale: u64 = match unit {
             "ns" => 1,
             "us" | "µs" => 1_000,

@@ -42,7 +42,7 @@ pub fn clean(path: &str) -> String {
 /// `(parent, name)` of a cleaned path; the parent of "x" is "".
 pub fn split(rel: &str) -> (&str, &str) {
     match rel.rfind('/') {
-        Some(i) => (&rel[..i], &rel[i + 1..]),
+        Some(i) => (crate::rt::head(rel, i), crate::rt::tail(rel, i + 1)),
         None => ("", rel),
     }
 }

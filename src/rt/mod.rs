@@ -90,6 +90,19 @@ pub fn join(parts: &[&str], sep: &str) -> ::alloc::string::String {
     s
 }
 
+/// `&s[..i]` without a panic path ("" if `i` is not a char boundary): str slicing's panic message
+/// pulls in ~4 KB of Unicode-aware Debug formatting.
+#[inline(never)]
+pub fn head(s: &str, i: usize) -> &str {
+    s.get(..i).unwrap_or("")
+}
+
+/// `&s[i..]` without a panic path ("" if `i` is not a char boundary); see [`head`].
+#[inline(never)]
+pub fn tail(s: &str, i: usize) -> &str {
+    s.get(i..).unwrap_or("")
+}
+
 /// `parts` concatenated: `cat(&[dir, "/", name])`.
 pub fn cat(parts: &[&str]) -> ::alloc::string::String {
     join(parts, "")
