@@ -351,7 +351,7 @@ fn verify_cwd() -> Result<()> {
         Ok(wd) if wd.as_bytes().first() == Some(&b'/') => Ok(()),
         Ok(wd) => bail!(
             "process.cwd: current working directory is outside of container mount namespace root -- possible container breakout detected: cwd is {}",
-            Quoted(wd.as_bytes())
+            Quoted::str(&alloc::string::String::from_utf8_lossy(wd.as_bytes()))
         ),
         Err(Errno::NOENT) => bail!(
             "process.cwd: current working directory is outside of container mount namespace root -- possible container breakout detected"
