@@ -23,7 +23,7 @@ impl Procfs {
     /// Opens /proc (O_PATH, no symlink) and checks it is a procfs: 2 syscalls.
     pub fn open() -> Result<Self> {
         let fd = rustix::fs::open(
-            "/proc",
+            c"/proc",
             OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::empty(),
         )
@@ -40,7 +40,7 @@ impl Procfs {
     pub fn write(&self, path: &str, data: &[u8]) -> Result<()> {
         let fd = rustix::fs::openat2(
             &self.0,
-            path,
+            crate::rt::cs(path),
             OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY,
             Mode::empty(),
             ResolveFlags::BENEATH | ResolveFlags::NO_XDEV | ResolveFlags::NO_MAGICLINKS,

@@ -5,6 +5,7 @@
 //! co-mounted ("cpu,cpuacct"). /proc/self/cgroup is read only for relative paths.
 use super::{Cgroup, Hier, Mode, ctrl, fsio};
 use crate::error::{Error, Quoted, Result};
+use crate::rt::cs;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -27,7 +28,7 @@ pub(crate) struct Layout {
 }
 
 pub(crate) fn detect() -> Result<Layout> {
-    if let Ok(st) = rustix::fs::statfs(CGROUP_ROOT)
+    if let Ok(st) = rustix::fs::statfs(cs(CGROUP_ROOT))
         && st.f_type as u64 == CGROUP2_SUPER_MAGIC
     {
         let m = Mnt { ctrls: ctrl::UNIFIED, point: CGROUP_ROOT.to_string(), root: "/".to_string() };

@@ -3,6 +3,7 @@
 //! The small helpers are `#[inline(never)]`: one shared copy is smaller than one per call site.
 use super::Hier;
 use crate::error::{Error, Quoted, Result};
+use crate::rt::cs;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Display;
@@ -21,8 +22,8 @@ pub(crate) struct At<'a> {
 fn open(at: At<'_>, name: &str, flags: OFlags) -> core::result::Result<OwnedFd, Errno> {
     let flags = flags | OFlags::CLOEXEC | OFlags::NOCTTY;
     match at.fd {
-        Some(fd) => fs::openat(fd, name, flags, Mode::empty()),
-        None => fs::openat(CWD, crate::rt::cat(&[at.path, "/", name]).as_str(), flags, Mode::empty()),
+        Some(fd) => fs::openat(fd, cs(name), flags, Mode::empty()),
+        None => fs::openat(CWD, cs(&crate::rt::cat(&[at.path, "/", name])), flags, Mode::empty()),
     }
 }
 
@@ -38,7 +39,7 @@ pub(crate) fn open_read(at: At<'_>, name: &str) -> core::result::Result<OwnedFd,
 
 /// Opens a cgroup directory for CLONE_INTO_CGROUP, BPF_PROG_ATTACH and openat.
 pub(crate) fn open_dir(path: &str) -> Result<OwnedFd> {
-    fs::openat(CWD, path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+    fs::openat(CWD, cs(path), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| Error::sys(format_args!("open {path}"), e))
 }
 
@@ -172,19 +173,19 @@ pub(crate) fn kv(text: &str) -> impl Iterator<Item = (&str, u64)> {
 /// Creates `dir` and any missing parents below the mount point (`dir[..mnt]`). Returns how many
 /// trailing components it created (0: `dir` existed). One mkdir when only the leaf is missing.
 pub(crate) fn mkdir_chain(dir: &str, mnt: usize) -> Result<u16> {
-    match fs::mkdirat(CWD, dir, Mode::from_raw_mode(0o755)) {
+    match fs::mkdirat(CWD, cs(dir), Mode::from_raw_mode(0o755)) {
         Ok(()) => Ok(1),
         Err(Errno::EXIST) => Ok(0),
         Err(Errno::NOENT) if parent(dir).len() > mnt => {
             let n = mkdir_chain(parent(dir), mnt)?;
-            match fs::mkdirat(CWD, dir, Mode::from_raw_mode(0o755)) {
+            match fs::mkdirat(CWD, cs(dir), Mode::from_raw_mode(0o755)) {
                 Ok(()) => Ok(n + 1),
                 Err(e) => {
                     // Take back the parents made for it: the caller never learns about them.
                     let mut d = dir;
                     for _ in 0..n {
                         d = parent(d);
-                        let _ = fs::unlinkat(CWD, d, AtFlags::REMOVEDIR);
+                        let _ = fs::unlinkat(CWD, cs(d), AtFlags::REMOVEDIR);
                     }
                     Err(Error::sys(format_args!("mkdir {dir}"), e))
                 }
@@ -241,7 +242,7 @@ pub(crate) fn remove_created(h: &Hier) -> Result<()> {
     let mut d = h.dir.as_str();
     for _ in 1..h.created {
         d = parent(d);
-        match fs::unlinkat(CWD, d, AtFlags::REMOVEDIR) {
+        match fs::unlinkat(CWD, cs(d), AtFlags::REMOVEDIR) {
             Ok(()) | Err(Errno::NOENT | Errno::BUSY | Errno::NOTEMPTY) => {}
             Err(e) => return Err(Error::sys(format_args!("rmdir {d}"), e)),
         }
@@ -255,7 +256,7 @@ pub(crate) fn remove_created(h: &Hier) -> Result<()> {
 pub(crate) fn rmdir_tree(dir: &str) -> Result<()> {
     let mut delay = 1;
     loop {
-        match fs::unlinkat(CWD, dir, AtFlags::REMOVEDIR) {
+        match fs::unlinkat(CWD, cs(dir), AtFlags::REMOVEDIR) {
             Ok(()) | Err(Errno::NOENT) => return Ok(()),
             Err(e @ (Errno::BUSY | Errno::NOTEMPTY)) => {
                 let subs = subdirs(dir)?;
@@ -277,7 +278,7 @@ pub(crate) fn rmdir_tree(dir: &str) -> Result<()> {
 
 /// Absolute paths of the sub-directories (child cgroups) of `dir`.
 pub(crate) fn subdirs(dir: &str) -> Result<Vec<String>> {
-    let fd = match fs::openat(CWD, dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
+    let fd = match fs::openat(CWD, cs(dir), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(Vec::new()),
         Err(e) => return Err(Error::sys(format_args!("open {dir}"), e)),

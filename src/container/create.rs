@@ -13,6 +13,7 @@ use crate::init::{self, Context as InitContext, Launch};
 use crate::spec::{self, Spec};
 use crate::cgroups::Cgroup;
 use crate::state::{Container, EXEC_FIFO, State, Status, Store};
+use crate::rt::cs;
 use alloc::string::String;
 use alloc::vec::Vec;
 use rustix::fd::{AsFd, OwnedFd};
@@ -41,7 +42,7 @@ pub struct Created {
 /// Reads and parses `<bundle>/config.json`.
 pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
     let path = alloc::format!("{bundle}/config.json");
-    let fd = rustix::fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+    let fd = rustix::fs::open(cs(&path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
         .with_context(|| alloc::format!("open {path}"))?;
     let data = crate::state::read_fd(fd.as_fd()).with_context(|| alloc::format!("read {path}"))?;
     // Close-on-exec and the verb is short-lived: no close(2) (the init closes it before exec).
@@ -116,7 +117,7 @@ fn rootfs_path(spec: &Spec, bundle: &str) -> Result<String> {
     } else {
         super::absolute(&alloc::format!("{bundle}/{}", root.path))?
     };
-    let st = rustix::fs::stat(path.as_str()).with_context(|| alloc::format!("root.path: {path}"))?;
+    let st = rustix::fs::stat(cs(&path)).with_context(|| alloc::format!("root.path: {path}"))?;
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
         crate::bail!("root.path: {path} is not a directory");
     }
@@ -150,9 +151,9 @@ fn setup(
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
     // tell a live init from a dead one: O_WRONLY|O_NONBLOCK fails with ENXIO without a reader) and
     // reads one byte, which `start` writes.
-    rustix::fs::mknodat(c.dir(), EXEC_FIFO, rustix::fs::FileType::Fifo, Mode::from_raw_mode(0o600), 0)
+    rustix::fs::mknodat(c.dir(), cs(EXEC_FIFO), rustix::fs::FileType::Fifo, Mode::from_raw_mode(0o600), 0)
         .with_context(|| alloc::format!("create {}/{EXEC_FIFO}", c.path()))?;
-    let fifo = rustix::fs::openat(c.dir(), EXEC_FIFO, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+    let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
         .with_context(|| alloc::format!("open {}/{EXEC_FIFO}", c.path()))?;
 
     let (parent_end, child_end) = channel::pair()?;
@@ -342,7 +343,7 @@ fn write_pid_file(path: &str, pid: i32) -> Result<()> {
     let tmp = alloc::format!("{path}.tmp");
     let what = || alloc::format!("write pid file {path}");
     let fd = rustix::fs::open(
-        tmp.as_str(),
+        cs(&tmp),
         OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o644),
     )
@@ -350,10 +351,10 @@ fn write_pid_file(path: &str, pid: i32) -> Result<()> {
     let text = alloc::format!("{pid}");
     crate::rt::write_all(fd.as_fd(), text.as_bytes()).with_context(what)?;
     drop(fd);
-    match rustix::fs::rename(tmp.as_str(), path.as_str()) {
+    match rustix::fs::rename(cs(&tmp), cs(&path)) {
         Ok(()) => Ok(()),
         Err(e) => {
-            let _ = rustix::fs::unlink(tmp.as_str());
+            let _ = rustix::fs::unlink(cs(&tmp));
             Err(Error::sys(what(), e))
         }
     }

@@ -13,6 +13,7 @@
 //!   process is in it; the init enters it at execve.
 use crate::error::{Error, Result};
 use crate::spec::{NsType, Spec};
+use crate::rt::cs;
 use alloc::vec::Vec;
 use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags};
@@ -83,7 +84,7 @@ pub fn plan(spec: &Spec) -> Result<Plan> {
         match ns.path.as_deref() {
             None | Some("") => new |= f,
             Some(path) => {
-                let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                let fd = rustix::fs::open(cs(path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
                     .map_err(|e| Error::sys(format_args!("linux.namespaces[{i}].path: open {path}"), e))?;
                 let actual = syscalls::ns::ioctl_ns_get_nstype(&fd).map_err(|e| {
                     Error::sys(format_args!("linux.namespaces[{i}].path: {path} is not a namespace"), e)

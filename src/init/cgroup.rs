@@ -17,6 +17,7 @@ use super::mountinfo;
 use super::mounts::{self, Mounter, Want};
 use super::sys::{self, Attr};
 use crate::error::{Context as _, Result};
+use crate::rt::cs;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -39,7 +40,7 @@ struct Hierarchy {
 pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> Result<()> {
     let v2_host = match mt.ctx.cgroup {
         Some(cg) => cg.mode() == crate::cgroups::Mode::V2,
-        None => rustix::fs::statfs("/sys/fs/cgroup").context("statfs /sys/fs/cgroup")?.f_type as u32 == g::CGROUP2_SUPER_MAGIC,
+        None => rustix::fs::statfs(c"/sys/fs/cgroup").context("statfs /sys/fs/cgroup")?.f_type as u32 == g::CGROUP2_SUPER_MAGIC,
     };
     if v2_host {
         return v2(mt, src, opts, dest);
@@ -96,7 +97,7 @@ fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> 
     // SAFETY: mount_root's fds stay open until exec.
     let dir = unsafe { BorrowedFd::borrow_raw(root) };
     for h in &hier {
-        rustix::fs::mkdirat(dir, h.name.as_str(), rustix::fs::Mode::from_raw_mode(0o755))
+        rustix::fs::mkdirat(dir, cs(&h.name), rustix::fs::Mode::from_raw_mode(0o755))
             .context(format_args!("mkdir {}", h.name))?;
         let target = sys::fd_child_path(dir, &h.name);
         if mt.ctx.new_cgroupns {
@@ -108,7 +109,7 @@ fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> 
         .context(format_args!("mount cgroup {} on {}", h.controllers, h.name))?;
         if h.name.contains(',') {
             for c in h.name.split(',') {
-                match rustix::fs::symlinkat(h.name.as_str(), dir, c) {
+                match rustix::fs::symlinkat(cs(&h.name), dir, cs(c)) {
                     Ok(()) | Err(Errno::EXIST) => {}
                     Err(e) => return Err(e).context(format_args!("symlink {c}")),
                 }

@@ -80,7 +80,7 @@ fn join(cwd: &str, dir: &[u8], name: &[u8]) -> Vec<u8> {
 /// following symlinks inside the container's root). Permission for the final user is checked once
 /// more after the user switch (`check_access`).
 fn executable(path: &[u8]) -> core::result::Result<(), Errno> {
-    let st = rustix::fs::statat(CWD, path, AtFlags::empty())?;
+    let st = rustix::fs::statat(CWD, crate::rt::CPath(path), AtFlags::empty())?;
     match FileType::from_raw_mode(st.st_mode) {
         FileType::RegularFile if st.st_mode & 0o111 != 0 => Ok(()),
         FileType::RegularFile => Err(Errno::ACCESS),

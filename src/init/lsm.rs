@@ -18,7 +18,7 @@ const SELINUX_MAGIC: u32 = 0xf97c_ff8c;
 /// 3 syscalls, only when a profile is configured).
 pub fn apparmor_enabled() -> bool {
     let Ok(fd) = rustix::fs::open(
-        "/sys/module/apparmor/parameters/enabled",
+        c"/sys/module/apparmor/parameters/enabled",
         OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
         Mode::empty(),
     ) else {
@@ -30,7 +30,7 @@ pub fn apparmor_enabled() -> bool {
 
 /// SELinux is enabled when selinuxfs is mounted at /sys/fs/selinux (one statfs).
 pub fn selinux_enabled() -> bool {
-    matches!(rustix::fs::statfs("/sys/fs/selinux"), Ok(st) if st.f_type as u32 == SELINUX_MAGIC)
+    matches!(rustix::fs::statfs(c"/sys/fs/selinux"), Ok(st) if st.f_type as u32 == SELINUX_MAGIC)
 }
 
 /// Checks a label's text (the attribute files take one line) and that the host has the LSM.

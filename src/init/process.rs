@@ -20,6 +20,7 @@ use crate::init::user::{self, Ids};
 use crate::init::lsm;
 use crate::spec::{Process, Spec};
 use crate::bail;
+use crate::rt::cs;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -283,7 +284,7 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
 
     // 14. chdir as root first (a directory only root can reach); EACCES/EPERM: again as the user.
     let mut chdir_later = false;
-    match rustix::process::chdir(p.cwd.as_str()) {
+    match rustix::process::chdir(cs(&p.cwd)) {
         Ok(()) => {}
         Err(Errno::ACCESS | Errno::PERM) => chdir_later = true,
         Err(e) => return Err(chdir_error(&p.cwd, e)),
@@ -306,7 +307,7 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
     // 18. The working directory, then proof that it is inside the container (CVE-2024-21626: a
     // cwd like /proc/self/fd/7 reaching a host directory through a leaked fd).
     if chdir_later {
-        rustix::process::chdir(p.cwd.as_str()).map_err(|e| chdir_error(&p.cwd, e))?;
+        rustix::process::chdir(cs(&p.cwd)).map_err(|e| chdir_error(&p.cwd, e))?;
     }
     if p.cwd != "/" {
         verify_cwd()?;

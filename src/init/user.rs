@@ -91,7 +91,7 @@ pub fn give_tty(uid: u32) {
 pub fn home_of(uid: u32) -> Vec<u8> {
     let Ok(fd) = rustix::fs::openat2(
         CWD,
-        "/etc/passwd",
+        c"/etc/passwd",
         OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
         Mode::empty(),
         ResolveFlags::NO_MAGICLINKS,

@@ -2,7 +2,10 @@
 //! and a panic report that needs no allocation.
 pub mod alloc;
 pub mod cstrs;
+pub mod path;
 pub mod time;
+
+pub use path::{CPath, cs};
 
 use core::ffi::{CStr, c_char};
 use core::sync::atomic::{AtomicPtr, Ordering};

@@ -20,6 +20,7 @@ pub use record::State;
 pub use status::{ProcStat, Status, parse_stat, proc_stat};
 
 use crate::error::{Context, Error, Result};
+use crate::rt::cs;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -97,7 +98,7 @@ impl Store {
     /// first if needed. Fails with "container with id X already exists" on a duplicate.
     pub fn create(&self, id: Id) -> Result<Container> {
         let path = self.path(id.as_str());
-        let mkdir = || rustix::fs::mkdir(&path, Mode::from_raw_mode(0o711));
+        let mkdir = || rustix::fs::mkdir(cs(&path), Mode::from_raw_mode(0o711));
         let made = match mkdir() {
             Err(Errno::NOENT) => {
                 mkdir_all(&self.root, 0o700).with_context(|| alloc::format!("create state root {}", self.root))?;
@@ -126,7 +127,7 @@ impl Store {
 
     fn open_path(&self, id: &str, path: String) -> Result<Option<Container>> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-        match rustix::fs::open(&path, flags, Mode::empty()) {
+        match rustix::fs::open(cs(&path), flags, Mode::empty()) {
             Ok(dir) => Ok(Some(Container { id: id.into(), path, dir })),
             Err(Errno::NOENT | Errno::NOTDIR) => Ok(None),
             Err(e) => Err(Error::sys(format_args!("open {path}"), e)),
@@ -137,7 +138,7 @@ impl Store {
     /// that are not directories or not valid ids are skipped.
     pub fn ids(&self) -> Result<Vec<String>> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let fd = match rustix::fs::open(&self.root, flags, Mode::empty()) {
+        let fd = match rustix::fs::open(cs(&self.root), flags, Mode::empty()) {
             Ok(fd) => fd,
             Err(Errno::NOENT) => return Ok(Vec::new()),
             Err(e) => return Err(Error::sys(format_args!("open {}", self.root), e)),
@@ -173,7 +174,7 @@ impl Store {
 
 /// Makes `path` and its missing parents with `mode` (like `mkdir -p`).
 fn mkdir_all(path: &str, mode: u32) -> core::result::Result<(), Errno> {
-    match rustix::fs::mkdir(path, Mode::from_raw_mode(mode)) {
+    match rustix::fs::mkdir(cs(path), Mode::from_raw_mode(mode)) {
         Ok(()) | Err(Errno::EXIST) => Ok(()),
         Err(Errno::NOENT) => {
             let parent = path.trim_end_matches('/').rsplit_once('/').map_or("", |(p, _)| p);
@@ -181,7 +182,7 @@ fn mkdir_all(path: &str, mode: u32) -> core::result::Result<(), Errno> {
                 return Err(Errno::NOENT);
             }
             mkdir_all(parent, 0o755)?;
-            match rustix::fs::mkdir(path, Mode::from_raw_mode(mode)) {
+            match rustix::fs::mkdir(cs(path), Mode::from_raw_mode(mode)) {
                 Err(Errno::EXIST) => Ok(()),
                 r => r,
             }
@@ -243,10 +244,10 @@ impl Container {
         let json = st.to_json();
         let what = || alloc::format!("write {}/{STATE_FILE}", self.path);
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
-        let fd = rustix::fs::openat(self.dir(), STATE_TMP, flags, Mode::from_raw_mode(0o600)).with_context(what)?;
+        let fd = rustix::fs::openat(self.dir(), cs(STATE_TMP), flags, Mode::from_raw_mode(0o600)).with_context(what)?;
         crate::rt::write_all(fd.as_fd(), &json).with_context(what)?;
         drop(fd);
-        rustix::fs::renameat(self.dir(), STATE_TMP, self.dir(), STATE_FILE).with_context(what)
+        rustix::fs::renameat(self.dir(), cs(STATE_TMP), self.dir(), cs(STATE_FILE)).with_context(what)
     }
 
     /// The container's status now (see `Status`).
@@ -256,7 +257,7 @@ impl Container {
 
     /// Whether the exec fifo is still there (`start` has not run yet).
     pub fn has_exec_fifo(&self) -> Result<bool> {
-        match rustix::fs::accessat(self.dir(), EXEC_FIFO, rustix::fs::Access::EXISTS, AtFlags::empty()) {
+        match rustix::fs::accessat(self.dir(), cs(EXEC_FIFO), rustix::fs::Access::EXISTS, AtFlags::empty()) {
             Ok(()) => Ok(true),
             Err(Errno::NOENT) => Ok(false),
             Err(e) => Err(Error::sys(format_args!("access {}/{EXEC_FIFO}", self.path), e)),
@@ -271,12 +272,12 @@ impl Container {
         // The usual content is known: state.json, and exec.fifo until `start`. Remove those and the
         // directory (3 syscalls); only if something else is there, list it.
         for name in [STATE_FILE, EXEC_FIFO] {
-            match rustix::fs::unlinkat(self.dir(), name, AtFlags::empty()) {
+            match rustix::fs::unlinkat(self.dir(), cs(name), AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
                 Err(e) => return Err(Error::sys(format_args!("remove {}/{name}", self.path), e)),
             }
         }
-        match rustix::fs::unlinkat(CWD, self.path.as_str(), AtFlags::REMOVEDIR) {
+        match rustix::fs::unlinkat(CWD, cs(&self.path), AtFlags::REMOVEDIR) {
             Ok(()) | Err(Errno::NOENT) => return Ok(()),
             Err(Errno::NOTEMPTY) => {}
             Err(e) => return Err(Error::sys(what(), e)),
@@ -303,7 +304,7 @@ impl Container {
                 Err(e) => return Err(Error::sys(format_args!("remove {path}/{}", name.to_string_lossy()), e)),
             }
         }
-        match rustix::fs::unlinkat(CWD, &path, AtFlags::REMOVEDIR) {
+        match rustix::fs::unlinkat(CWD, cs(&path), AtFlags::REMOVEDIR) {
             Ok(()) | Err(Errno::NOENT) => Ok(()),
             Err(e) => Err(Error::sys(format_args!("remove {path}"), e)),
         }
@@ -314,7 +315,7 @@ impl Container {
 /// the end of the file: true for regular files and for the procfs files read here, and it saves
 /// the final empty read.
 pub fn read_at(dir: BorrowedFd<'_>, name: &str) -> core::result::Result<Vec<u8>, Errno> {
-    let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let fd = rustix::fs::openat(dir, cs(name), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
     read_fd(fd.as_fd())
 }
 
