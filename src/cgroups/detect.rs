@@ -168,7 +168,7 @@ pub(crate) fn resolve_in(layout: &Layout, abs: bool, inner: &str, own: &[(u16, &
             if layout.mode == Mode::V2 {
                 base = fsio::parent(base);
             }
-            dir.push_str(base.trim_end_matches('/'));
+            dir.push_str(crate::rt::trim_end(base, b'/'));
         }
         dir.push('/');
         dir.push_str(inner);

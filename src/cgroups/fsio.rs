@@ -197,7 +197,7 @@ pub(crate) fn mkdir_chain(dir: &str, mnt: usize) -> Result<u16> {
 
 #[inline(never)]
 pub(crate) fn parent(dir: &str) -> &str {
-    dir.rfind('/').map_or("", |i| crate::rt::head(dir, i))
+    crate::rt::rfind(dir, b'/').map_or("", |i| crate::rt::head(dir, i))
 }
 
 /// An existing cgroup named by the config is used only if no process is in it (runc: "container's

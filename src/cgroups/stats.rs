@@ -129,8 +129,8 @@ fn cpu_list(text: &str) -> Vec<u32> {
 fn huge_sizes() -> Vec<String> {
     let mut out = Vec::new();
     for d in fsio::subdirs("/sys/kernel/mm/hugepages").unwrap_or_default() {
-        let kb =
-            d.rsplit('/').next().and_then(|n| n.strip_prefix("hugepages-")?.strip_suffix("kB").and_then(fsio::parse_u64));
+        let name = crate::rt::after_last(&d, b'/');
+        let kb = name.strip_prefix("hugepages-").and_then(|n| n.strip_suffix("kB")).and_then(fsio::parse_u64);
         let Some(mut v) = kb else { continue };
         let mut unit = 1;
         while v >= 1024 && v % 1024 == 0 && unit < 5 {

@@ -30,7 +30,7 @@ pub(super) fn enable_controllers(h: &Hier) -> Result<()> {
         line.push('+');
         line.push_str(c);
     }
-    let leaf_slash = h.dir.rfind('/').unwrap_or(0);
+    let leaf_slash = crate::rt::rfind(&h.dir, b'/').unwrap_or(0);
     for (i, _) in h.dir.match_indices('/').filter(|&(i, _)| i >= h.mnt && i <= leaf_slash) {
         let at = At { path: crate::rt::head(&h.dir, i), fd: None };
         if fsio::write(at, "cgroup.subtree_control", &line).is_err() {

@@ -76,7 +76,7 @@ fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> 
         Some(cg) => cg
             .v1_hierarchies()
             .map(|(mnt, dir, controllers)| Hierarchy {
-                name: String::from(mnt.rsplit('/').next().unwrap_or("")),
+                name: String::from(crate::rt::after_last(mnt, b'/')),
                 controllers,
                 source: String::from(dir),
             })
@@ -155,14 +155,14 @@ fn hierarchies(mountinfo: &str, cgroup: &str) -> Vec<Hierarchy> {
         else {
             continue;
         };
-        let name = m.mount_point.rsplit('/').next().unwrap_or("");
+        let name = crate::rt::after_last(&m.mount_point, b'/');
         if name.is_empty() || out.iter().any(|h| h.name == name || h.controllers == ctrls) {
             continue;
         }
         // The cgroup path relative to the mount's root (the mount may show a subtree).
-        let root = m.root.trim_end_matches('/');
+        let root = crate::rt::trim_end(&m.root, b'/');
         let rel = path.strip_prefix(root).unwrap_or(path);
-        let source = format!("{}{}", m.mount_point.trim_end_matches('/'), if rel == "/" { "" } else { rel });
+        let source = format!("{}{}", crate::rt::trim_end(&m.mount_point, b'/'), if rel == "/" { "" } else { rel });
         out.push(Hierarchy { name: String::from(name), controllers: String::from(ctrls), source });
     }
     out
@@ -170,7 +170,7 @@ fn hierarchies(mountinfo: &str, cgroup: &str) -> Vec<Hierarchy> {
 
 /// This process's cgroup2 path from `/proc/self/cgroup` ("0::/path").
 fn own_v2_path(cgroup: &str) -> &str {
-    cgroup.lines().find_map(|l| l.strip_prefix("0::")).unwrap_or("/").trim_end_matches('/')
+    cgroup.lines().find_map(|l| l.strip_prefix("0::")).map_or("", |r| crate::rt::trim_end(r, b'/'))
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub fn clean(path: &str) -> String {
         match comp {
             "" | "." => {}
             ".." => {
-                let cut = out.rfind('/').unwrap_or(0);
+                let cut = crate::rt::rfind(&out, b'/').unwrap_or(0);
                 out.truncate(cut);
             }
             c => {
@@ -42,7 +42,7 @@ pub fn clean(path: &str) -> String {
 
 /// `(parent, name)` of a cleaned path; the parent of "x" is "".
 pub fn split(rel: &str) -> (&str, &str) {
-    match rel.rfind('/') {
+    match crate::rt::rfind(rel, b'/') {
         Some(i) => (crate::rt::head(rel, i), crate::rt::tail(rel, i + 1)),
         None => ("", rel),
     }

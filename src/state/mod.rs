@@ -177,7 +177,8 @@ fn mkdir_all(path: &str, mode: u32) -> core::result::Result<(), Errno> {
     match rustix::fs::mkdir(cs(path), Mode::from_raw_mode(mode)) {
         Ok(()) | Err(Errno::EXIST) => Ok(()),
         Err(Errno::NOENT) => {
-            let parent = path.trim_end_matches('/').rsplit_once('/').map_or("", |(p, _)| p);
+            let trimmed = crate::rt::trim_end(path, b'/');
+            let parent = crate::rt::rfind(trimmed, b'/').map_or("", |i| crate::rt::head(trimmed, i));
             if parent.is_empty() {
                 return Err(Errno::NOENT);
             }
