@@ -111,8 +111,8 @@ pub fn finish(ctx: &Context<'_, '_>) -> Result<()> {
 }
 
 fn propagation_flags(word: &str) -> Result<u32> {
-    match PROPAGATION.iter().find(|p| p.0 == word) {
-        Some(p) => Ok(p.1),
+    match PROPAGATION.get(word) {
+        Some(&p) => Ok(p),
         None => bail!("rootfsPropagation={word} is not supported"),
     }
 }

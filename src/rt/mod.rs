@@ -3,6 +3,7 @@
 pub mod alloc;
 pub mod cstrs;
 pub mod path;
+pub mod table;
 pub mod time;
 
 pub use path::{CPath, cs};
