@@ -2,6 +2,7 @@
 //! ("KILL", "SIGTERM", "9") and `exec --user` ("uid[:gid]"), each strict: anything left over is an
 //! error, never silently ignored.
 use crate::error::{Error, Result};
+use crate::rt::table::Names;
 
 fn invalid(flag: &str, v: &str) -> Error {
     Error::msg(format_args!("invalid value \"{v}\" for flag -{flag}: parse error"))
@@ -101,7 +102,7 @@ pub fn user(v: &str) -> Result<(u32, Option<u32>)> {
 }
 
 /// Linux signal names, index = number (0 unused). SIGIOT = ABRT and SIGPOLL = IO are aliases.
-const SIGNALS: [&str; 32] = [
+const SIGNALS: Names = crate::names![
     "", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM",
     "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH",
     "IO", "PWR", "SYS",
@@ -118,7 +119,7 @@ pub fn signal(v: &str) -> Result<i32> {
     }
     let up = v.to_ascii_uppercase();
     let name = up.strip_prefix("SIG").unwrap_or(&up);
-    if let Some(n) = SIGNALS.iter().position(|s| !s.is_empty() && *s == name) {
+    if let Some(n) = SIGNALS.position(name).filter(|&n| n > 0) {
         return Ok(n as i32);
     }
     let offset = |s: &str| s.parse::<i32>().ok().filter(|n| (0..=SIGRTMAX - SIGRTMIN).contains(n));
