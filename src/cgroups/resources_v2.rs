@@ -141,7 +141,7 @@ fn io_weight(at: At<'_>, field: &dyn core::fmt::Display, dev: &str, w: u16) -> R
 /// blkio weight [10, 1000] to io.weight [1, 10000], runc's linear mapping.
 pub fn blkio_weight_to_io_weight(w: u16, field: &dyn core::fmt::Display) -> Result<u64> {
     if !(10..=1000).contains(&w) {
-        crate::bail!("{field}: {w} is out of range 10-1000");
+        crate::bail!("{field}: {} is out of range 10-1000", u64::from(w));
     }
     Ok(1 + (w as u64 - 10) * 9999 / 990)
 }

@@ -44,7 +44,7 @@ pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &s
         let st = rustix::fs::statx(src, c"", AtFlags::EMPTY_PATH, StatxFlags::MODE | StatxFlags::UID | StatxFlags::GID)
             .context("stat source")?;
         if !has_option(&opts.data, "mode") {
-            let mode = format!("{:o}", st.stx_mode & 0o7777);
+            let mode = format!("{:o}", u32::from(st.stx_mode) & 0o7777);
             rustix::mount::fsconfig_set_string(&fs, c"mode", cs(&mode)).context("tmpfs option mode")?;
         }
         if (st.stx_uid, st.stx_gid) != (0, 0) && !has_option(&opts.data, "uid") && !has_option(&opts.data, "gid") {

@@ -169,7 +169,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
             let st = rustix::fs::statx(t.dir(), c"", AtFlags::EMPTY_PATH, StatxFlags::MODE)
                 .context("stat target")?;
             let sep = if data.is_empty() { "" } else { "," };
-            data = Cow::Owned(format!("mode={:o}{sep}{data}", st.stx_mode & 0o7777));
+            data = Cow::Owned(format!("mode={:o}{sep}{data}", u32::from(st.stx_mode) & 0o7777));
         }
         let delay_ro = (tmpfs || dest == "dev") && opts.flags & g::MS_RDONLY != 0;
         let flags = opts.flags & !if delay_ro { g::MS_RDONLY } else { 0 };
