@@ -348,15 +348,14 @@ fn chdir_error(cwd: &str, e: Errno) -> Error {
 /// getcwd must give an absolute path: a directory outside the container's root comes back as
 /// "(unreachable)/..." (or ENOENT).
 fn verify_cwd() -> Result<()> {
+    const OUTSIDE: &str = concat!(
+        "process.cwd: current working directory is outside of container mount namespace root -- ",
+        "possible container breakout detected"
+    );
     match rustix::process::getcwd(Vec::new()) {
         Ok(wd) if wd.as_bytes().first() == Some(&b'/') => Ok(()),
-        Ok(wd) => bail!(
-            "process.cwd: current working directory is outside of container mount namespace root -- possible container breakout detected: cwd is {}",
-            Quoted::str(&alloc::string::String::from_utf8_lossy(wd.as_bytes()))
-        ),
-        Err(Errno::NOENT) => bail!(
-            "process.cwd: current working directory is outside of container mount namespace root -- possible container breakout detected"
-        ),
+        Ok(wd) => bail!("{OUTSIDE}: cwd is {}", Quoted::str(&alloc::string::String::from_utf8_lossy(wd.as_bytes()))),
+        Err(Errno::NOENT) => Err(Error::msg(OUTSIDE)),
         Err(e) => Err(Error::sys("process.cwd: getcwd", e)),
     }
 }
