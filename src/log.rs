@@ -126,12 +126,9 @@ pub fn panic_to_log(line: &[u8]) {
     let msg = msg.strip_prefix(b"rsrun: ").unwrap_or(msg);
     let mut out = Line::new();
     out.format(json(), Level::Error, |esc| {
-        for chunk in msg.utf8_chunks() {
-            let _ = esc.write_str(chunk.valid());
-            if !chunk.invalid().is_empty() {
-                let _ = esc.write_str("\u{fffd}");
-            }
-        }
+        crate::rt::utf8_pieces(msg, &mut |s| {
+            let _ = esc.write_str(s);
+        });
     });
     let _ = crate::rt::write_all(fd, out.as_bytes());
 }

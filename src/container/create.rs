@@ -214,7 +214,7 @@ fn setup(
     loop {
         match parent_end.recv()? {
             Msg::Ready => break,
-            Msg::Error(text) => return Err(Error::msg(String::from_utf8_lossy(&text))),
+            Msg::Error(text) => return Err(Error::msg(crate::rt::lossy(&text))),
             Msg::RuntimeHooks => {
                 let mut w = crate::json::Writer::new();
                 state.write_hook_state(&mut w, Status::Creating);
@@ -296,7 +296,7 @@ fn initial_state(o: &CreateOpts, spec: &Spec, config: &[u8], bundle: &str, rootf
         id: o.id.as_str().into(),
         bundle: bundle.into(),
         rootfs: rootfs.into(),
-        created: String::from_utf8_lossy(&crate::rt::time::rfc3339(crate::rt::time::realtime())).into_owned(),
+        created: crate::rt::lossy(&crate::rt::time::rfc3339(crate::rt::time::realtime())).into_owned(),
         owner: rustix::process::geteuid().as_raw(),
         ..State::default()
     };

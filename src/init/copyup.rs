@@ -100,7 +100,7 @@ fn copy_dir(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> Result<()> {
         if name == c"." || name == c".." {
             continue;
         }
-        copy_entry(src, dst, name).context(name.to_string_lossy())?;
+        copy_entry(src, dst, name).context(crate::rt::lossy(name.to_bytes()))?;
     }
     Ok(())
 }

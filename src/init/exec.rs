@@ -190,7 +190,7 @@ impl Command {
         };
         // SAFETY: as above, every pointer before the final NULL is a C string.
         let e = unsafe { syscalls::process::execve(&self.exe, argv, envp) };
-        Error::sys(format_args!("exec {}", self.exe.to_string_lossy()), e)
+        Error::sys(format_args!("exec {}", crate::rt::lossy(self.exe.as_bytes())), e)
     }
 }
 

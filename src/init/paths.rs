@@ -128,7 +128,7 @@ impl Root {
             Err(Errno::NOENT) if !strict && depth < 40 => {
                 let link = rustix::fs::readlinkat(&pfd, cs(name), alloc::vec::Vec::new())
                     .map_err(|_| Error::sys(format_args!("open /{rel} after creating it"), Errno::NOENT))?;
-                let link = link.to_string_lossy();
+                let link = crate::rt::lossy(link.as_bytes());
                 let target = if link.starts_with('/') { clean(&link) } else { clean(&format!("{parent}/{link}")) };
                 self.create_at(&target, kind, flags, strict, depth + 1)?;
                 self.open_at(rel, flags, strict).context(format_args!("open /{rel}"))

@@ -354,7 +354,7 @@ fn verify_cwd() -> Result<()> {
     );
     match rustix::process::getcwd(Vec::new()) {
         Ok(wd) if wd.as_bytes().first() == Some(&b'/') => Ok(()),
-        Ok(wd) => bail!("{OUTSIDE}: cwd is {}", Quoted::str(&alloc::string::String::from_utf8_lossy(wd.as_bytes()))),
+        Ok(wd) => bail!("{OUTSIDE}: cwd is {}", Quoted::str(&crate::rt::lossy(wd.as_bytes()))),
         Err(Errno::NOENT) => Err(Error::msg(OUTSIDE)),
         Err(e) => Err(Error::sys("process.cwd: getcwd", e)),
     }

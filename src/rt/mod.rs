@@ -124,6 +124,33 @@ pub fn trim_end(s: &str, b: u8) -> &str {
     head(s, n)
 }
 
+/// Calls `f` with the UTF-8 pieces of `b` in order and "\u{FFFD}" for each invalid sequence (the
+/// text `String::from_utf8_lossy` makes), without allocating: usable from the panic path.
+pub fn utf8_pieces(mut b: &[u8], f: &mut dyn FnMut(&str)) {
+    loop {
+        match core::str::from_utf8(b) {
+            Ok(s) => return f(s),
+            Err(e) => {
+                let n = e.valid_up_to();
+                f(b.get(..n).and_then(|ok| core::str::from_utf8(ok).ok()).unwrap_or(""));
+                f("\u{fffd}");
+                b = b.get(n + e.error_len().unwrap_or(b.len()).max(1)..).unwrap_or(&[]);
+            }
+        }
+    }
+}
+
+/// `String::from_utf8_lossy` in one small routine (core's, with its chunk iterator, is ~0.9 KB).
+#[inline(never)]
+pub fn lossy(b: &[u8]) -> ::alloc::borrow::Cow<'_, str> {
+    if let Ok(s) = core::str::from_utf8(b) {
+        return ::alloc::borrow::Cow::Borrowed(s);
+    }
+    let mut out = ::alloc::string::String::with_capacity(b.len() + 2);
+    utf8_pieces(b, &mut |s| out.push_str(s));
+    ::alloc::borrow::Cow::Owned(out)
+}
+
 /// `parts` concatenated: `cat(&[dir, "/", name])`.
 pub fn cat(parts: &[&str]) -> ::alloc::string::String {
     join(parts, "")
@@ -212,5 +239,8 @@ mod tests {
         assert_eq!((rfind("/a/b", b'/'), rfind("ab", b'/')), (Some(2), None));
         assert_eq!((after_last("/a/bc", b'/'), after_last("bc", b'/'), after_last("a/", b'/')), ("bc", "bc", ""));
         assert_eq!((trim_end("/a//", b'/'), trim_end("///", b'/'), trim_end("a", b'/')), ("/a", "", "a"));
+        for b in [&b"ok"[..], b"a\xffb", b"\xe2\x82", b"x\xe2\x82y\xf0\x9f\x98\x80\xc3", b"", b"\xed\xa0\x80"] {
+            assert_eq!(lossy(b), String::from_utf8_lossy(b), "{b:?}");
+        }
     }
 }

@@ -31,7 +31,7 @@ impl Arg for CPath<'_> {
     }
 
     fn to_string_lossy(&self) -> Cow<'_, str> {
-        alloc::string::String::from_utf8_lossy(self.0)
+        super::lossy(self.0)
     }
 
     fn as_cow_c_str(&self) -> io::Result<Cow<'_, CStr>> {

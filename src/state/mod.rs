@@ -302,7 +302,7 @@ impl Container {
         for name in names {
             match rustix::fs::unlinkat(fd, &name, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
-                Err(e) => return Err(Error::sys(format_args!("remove {path}/{}", name.to_string_lossy()), e)),
+                Err(e) => return Err(Error::sys(format_args!("remove {path}/{}", crate::rt::lossy(name.as_bytes())), e)),
             }
         }
         match rustix::fs::unlinkat(CWD, cs(&path), AtFlags::REMOVEDIR) {
