@@ -13,7 +13,7 @@ pub fn uint(flag: &str, v: &str) -> Result<u64> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(flag, v));
     }
-    v.parse().map_err(|_| invalid(flag, v))
+    crate::rt::parse_uint(v).ok_or_else(|| invalid(flag, v))
 }
 
 /// A signed decimal number.
@@ -93,7 +93,7 @@ pub fn user(v: &str) -> Result<(u32, Option<u32>)> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
-        s.parse().map_err(|_| bad())
+        crate::rt::parse_u32(s).ok_or_else(bad)
     };
     match v.split_once(':') {
         None => Ok((num(v)?, None)),
@@ -115,14 +115,14 @@ const SIGRTMAX: i32 = 64;
 pub fn signal(v: &str) -> Result<i32> {
     let bad = || Error::msg(format_args!("unknown signal \"{v}\""));
     if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() {
-        return v.parse().ok().filter(|n| (0..=SIGRTMAX).contains(n)).ok_or_else(bad);
+        return crate::rt::parse_u32(v).map(|n| n as i32).filter(|n| (0..=SIGRTMAX).contains(n)).ok_or_else(bad);
     }
     let up = v.to_ascii_uppercase();
     let name = up.strip_prefix("SIG").unwrap_or(&up);
     if let Some(n) = SIGNALS.position(name).filter(|&n| n > 0) {
         return Ok(n as i32);
     }
-    let offset = |s: &str| s.parse::<i32>().ok().filter(|n| (0..=SIGRTMAX - SIGRTMIN).contains(n));
+    let offset = |s: &str| crate::rt::parse_u32(s).map(|n| n as i32).filter(|n| (0..=SIGRTMAX - SIGRTMIN).contains(n));
     let n = match name {
         "IOT" => Some(6),
         "POLL" => Some(29),

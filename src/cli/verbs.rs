@@ -305,7 +305,8 @@ pub fn build<'a>(name: &str, p: &Parsed<'a>) -> Result<Command<'a>> {
         "exec" => {
             let mut gids = Vec::new();
             for g in p.all("additional-gids") {
-                gids.push(g.parse().map_err(|_| Error::msg(format_args!("invalid additional-gids value \"{g}\"")))?);
+                let n = crate::rt::parse_u32(g);
+                gids.push(n.ok_or_else(|| Error::msg(format_args!("invalid additional-gids value \"{g}\"")))?);
             }
             Command::Exec(ExecOpts {
                 id: id()?,

@@ -317,7 +317,7 @@ fn initial_state(o: &CreateOpts, spec: &Spec, config: &[u8], bundle: &str, rootf
 /// LISTEN_FDS from rsrun's environment (socket activation): that many fds from 3 are passed on.
 fn listen_fds() -> Option<u32> {
     let v = crate::rt::getenv(b"LISTEN_FDS")?;
-    core::str::from_utf8(v).ok()?.parse().ok().filter(|&n| n > 0)
+    crate::rt::parse_u32(core::str::from_utf8(v).ok()?).filter(|&n| n > 0)
 }
 
 /// Writes uid_map and gid_map of the child's new user namespace.

@@ -89,7 +89,7 @@ fn passwd() -> Vec<(String, u32)> {
         .filter_map(|l| {
             let mut f = l.split(':');
             let name = f.next()?;
-            let uid = f.nth(1)?.parse().ok()?;
+            let uid = crate::rt::parse_u32(f.nth(1)?)?;
             Some((String::from(name), uid))
         })
         .collect()

@@ -41,9 +41,9 @@ pub fn parse_list(s: &str, field: &str) -> Result<Option<Bits>> {
 fn number(t: &str, whole: &str, field: &str) -> Result<usize> {
     let t = t.trim();
     let ok = !t.is_empty() && t.len() <= 5 && t.bytes().all(|b| b.is_ascii_digit());
-    match t.parse::<usize>() {
-        Ok(n) if ok && n < MAX_BITS => Ok(n),
-        Ok(n) if ok => bail!("{field}: {n} is too large (at most {}) in {}", MAX_BITS - 1, Quoted::str(whole)),
+    match crate::rt::parse_uint(t) {
+        Some(n) if ok && n < MAX_BITS as u64 => Ok(n as usize),
+        Some(n) if ok => bail!("{field}: {n} is too large (at most {}) in {}", MAX_BITS - 1, Quoted::str(whole)),
         _ => bail!("{field}: invalid list {}: expected numbers and ranges like \"0-3,7\"", Quoted::str(whole)),
     }
 }

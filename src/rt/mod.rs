@@ -124,6 +124,22 @@ pub fn trim_end(s: &str, b: u8) -> &str {
     head(s, n)
 }
 
+/// An unsigned decimal number as `str::parse::<u64>` reads it (an optional '+', then digits, no
+/// overflow). One routine for every integer type: each `parse::<T>` is its own ~300-byte copy.
+#[inline(never)]
+pub fn parse_uint(s: &str) -> Option<u64> {
+    let d = s.strip_prefix('+').unwrap_or(s);
+    if d.is_empty() {
+        return None;
+    }
+    d.bytes().try_fold(0u64, |v, b| v.checked_mul(10)?.checked_add(u64::from(b.checked_sub(b'0').filter(|&x| x < 10)?)))
+}
+
+/// [`parse_uint`] for a `u32`.
+pub fn parse_u32(s: &str) -> Option<u32> {
+    parse_uint(s).and_then(|n| u32::try_from(n).ok())
+}
+
 /// Calls `f` with the UTF-8 pieces of `b` in order and "\u{FFFD}" for each invalid sequence (the
 /// text `String::from_utf8_lossy` makes), without allocating: usable from the panic path.
 pub fn utf8_pieces(mut b: &[u8], f: &mut dyn FnMut(&str)) {
@@ -239,6 +255,10 @@ mod tests {
         assert_eq!((rfind("/a/b", b'/'), rfind("ab", b'/')), (Some(2), None));
         assert_eq!((after_last("/a/bc", b'/'), after_last("bc", b'/'), after_last("a/", b'/')), ("bc", "bc", ""));
         assert_eq!((trim_end("/a//", b'/'), trim_end("///", b'/'), trim_end("a", b'/')), ("/a", "", "a"));
+        for s in ["0", "+7", "4294967295", "18446744073709551615", "18446744073709551616", "", "+", "-1", "1a", " 1"] {
+            assert_eq!(parse_uint(s), s.parse::<u64>().ok(), "{s}");
+            assert_eq!(parse_u32(s), s.parse::<u32>().ok(), "{s}");
+        }
         for b in [&b"ok"[..], b"a\xffb", b"\xe2\x82", b"x\xe2\x82y\xf0\x9f\x98\x80\xc3", b"", b"\xed\xa0\x80"] {
             assert_eq!(lossy(b), String::from_utf8_lossy(b), "{b:?}");
         }
