@@ -153,13 +153,11 @@ pub(crate) fn get_u64(at: At<'_>, name: &str) -> Result<u64> {
 
 #[inline(never)]
 pub(crate) fn parse_u64(s: &str) -> Option<u64> {
-    if s == "max" {
-        return Some(u64::MAX);
+    match s {
+        "max" => Some(u64::MAX),
+        _ if s.starts_with('+') => None,
+        _ => crate::rt::parse_uint(s),
     }
-    if s.is_empty() {
-        return None;
-    }
-    s.bytes().try_fold(0u64, |v, b| v.checked_mul(10)?.checked_add(b.checked_sub(b'0').filter(|d| *d < 10)? as u64))
 }
 
 /// `key value` lines (memory.stat, cpu.stat, memory.events, ...).
