@@ -113,18 +113,7 @@ pub(crate) fn udec(v: u64) -> String {
 
 #[inline(never)]
 pub(crate) fn push_udec(s: &mut String, v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    s.extend(buf[i..].iter().map(|&b| b as char));
+    s.extend(crate::rt::dec(v, &mut [0; 20]).iter().map(|&b| b as char));
 }
 
 /// "major:minor " (the prefix of per-device lines), then `rest`.

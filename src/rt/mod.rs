@@ -124,6 +124,22 @@ pub fn trim_end(s: &str, b: u8) -> &str {
     head(s, n)
 }
 
+/// `v` in decimal, at the end of `buf`: the one integer formatter behind cgroup values, JSON numbers
+/// and passwd lookups (`{}` formatting is for messages).
+#[inline(never)]
+pub fn dec(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    while i > 0 {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
 /// An unsigned decimal number as `str::parse::<u64>` reads it (an optional '+', then digits, no
 /// overflow). One routine for every integer type: each `parse::<T>` is its own ~300-byte copy.
 #[inline(never)]
@@ -255,6 +271,9 @@ mod tests {
         assert_eq!((rfind("/a/b", b'/'), rfind("ab", b'/')), (Some(2), None));
         assert_eq!((after_last("/a/bc", b'/'), after_last("bc", b'/'), after_last("a/", b'/')), ("bc", "bc", ""));
         assert_eq!((trim_end("/a//", b'/'), trim_end("///", b'/'), trim_end("a", b'/')), ("/a", "", "a"));
+        for v in [0, 7, 10, 4294967294, u64::MAX] {
+            assert_eq!(dec(v, &mut [0; 20]), v.to_string().as_bytes());
+        }
         for s in ["0", "+7", "4294967295", "18446744073709551615", "18446744073709551616", "", "+", "-1", "1a", " 1"] {
             assert_eq!(parse_uint(s), s.parse::<u64>().ok(), "{s}");
             assert_eq!(parse_u32(s), s.parse::<u32>().ok(), "{s}");
