@@ -83,24 +83,9 @@ fn under_root(p: &str) -> bool {
     p.strip_prefix(CGROUP_ROOT).is_some_and(|r| r.is_empty() || r.starts_with('/'))
 }
 
-/// mountinfo escapes space, tab, newline and backslash as \ooo.
+/// mountinfo escapes space, tab, newline and backslash as \ooo (one decoder, shared with the init's).
 fn unescape(s: &str) -> String {
-    if !s.contains('\\') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
-            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+    crate::init::mountinfo::unescape(s).into_owned()
 }
 
 /// runc's CleanPath: lexical cleaning where a relative path can never climb above its start

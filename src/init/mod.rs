@@ -34,7 +34,7 @@ mod dev;
 mod idmap;
 mod masks;
 mod mount_opts;
-mod mountinfo;
+pub(crate) mod mountinfo;
 mod mounts;
 mod paths;
 mod sys;
