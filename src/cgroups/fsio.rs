@@ -62,16 +62,9 @@ pub(crate) fn write(at: At<'_>, name: &str, val: &str) -> core::result::Result<(
 #[inline(never)]
 pub(crate) fn read(at: At<'_>, name: &str) -> core::result::Result<String, Errno> {
     let fd = open(at, name, OFlags::RDONLY)?;
-    // 4 KiB holds any single-value file, cgroup.procs of a small container and a typical mountinfo.
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    loop {
-        let spare = buf.capacity() - buf.len();
-        let n = rustix::io::read(&fd, rustix::buffer::spare_capacity(&mut buf))?;
-        if n < spare || n == 0 {
-            break;
-        }
-        buf.reserve(buf.capacity());
-    }
+    // A short read ends the file (one read for a single-value file, cgroup.procs of a small
+    // container and a typical mountinfo).
+    let buf = crate::state::read_fd(fd.as_fd())?;
     String::from_utf8(buf).map_err(|_| Errno::INVAL)
 }
 
