@@ -58,7 +58,7 @@ pub fn init(path: Option<&str>, format: Format, debug: bool) -> Result<()> {
     if let Some(path) = path {
         let flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::CLOEXEC;
         let fd = rustix::fs::open(crate::rt::cs(path), flags, Mode::from_raw_mode(0o644))
-            .with_context(|| alloc::format!("open log file {path}"))?;
+            .context(format_args!("open log file {path}"))?;
         FD.store(fd.into_raw_fd(), Ordering::Relaxed);
     }
     Ok(())

@@ -12,7 +12,6 @@
 //! Fds opened here are O_CLOEXEC and are not closed one by one (see the fd contract in
 //! `process::exec`: every fd from 3 + preserve_fds is closed right before execve).
 use crate::error::{Context, Error, Result};
-use alloc::format;
 use linux_raw_sys::general::PROC_SUPER_MAGIC;
 use rustix::fd::{IntoRawFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
@@ -45,8 +44,8 @@ impl Procfs {
             Mode::empty(),
             ResolveFlags::BENEATH | ResolveFlags::NO_XDEV | ResolveFlags::NO_MAGICLINKS,
         )
-        .with_context(|| format!("open /proc/{path}"))?;
-        let n = rustix::io::write(&fd, data).with_context(|| format!("write /proc/{path}"))?;
+        .context(format_args!("open /proc/{path}"))?;
+        let n = rustix::io::write(&fd, data).context(format_args!("write /proc/{path}"))?;
         // Deliberately not closed: see the module doc.
         let _ = fd.into_raw_fd();
         if n != data.len() {

@@ -43,8 +43,8 @@ pub struct Created {
 pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
     let path = alloc::format!("{bundle}/config.json");
     let fd = rustix::fs::open(cs(&path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .with_context(|| alloc::format!("open {path}"))?;
-    let data = crate::state::read_fd(fd.as_fd()).with_context(|| alloc::format!("read {path}"))?;
+        .context(format_args!("open {path}"))?;
+    let data = crate::state::read_fd(fd.as_fd()).context(format_args!("read {path}"))?;
     // Close-on-exec and the verb is short-lived: no close(2) (the init closes it before exec).
     let _ = rustix::fd::IntoRawFd::into_raw_fd(fd);
     Ok(data)
@@ -117,7 +117,7 @@ fn rootfs_path(spec: &Spec, bundle: &str) -> Result<String> {
     } else {
         super::absolute(&alloc::format!("{bundle}/{}", root.path))?
     };
-    let st = rustix::fs::stat(cs(&path)).with_context(|| alloc::format!("root.path: {path}"))?;
+    let st = rustix::fs::stat(cs(&path)).context(format_args!("root.path: {path}"))?;
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
         crate::bail!("root.path: {path} is not a directory");
     }
@@ -152,9 +152,9 @@ fn setup(
     // tell a live init from a dead one: O_WRONLY|O_NONBLOCK fails with ENXIO without a reader) and
     // reads one byte, which `start` writes.
     rustix::fs::mknodat(c.dir(), cs(EXEC_FIFO), rustix::fs::FileType::Fifo, Mode::from_raw_mode(0o600), 0)
-        .with_context(|| alloc::format!("create {}/{EXEC_FIFO}", c.path()))?;
+        .context(format_args!("create {}/{EXEC_FIFO}", c.path()))?;
     let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
-        .with_context(|| alloc::format!("open {}/{EXEC_FIFO}", c.path()))?;
+        .context(format_args!("open {}/{EXEC_FIFO}", c.path()))?;
 
     let (parent_end, child_end) = channel::pair()?;
     let new_userns = plan.clone.contains(CloneFlags::NEWUSER);
@@ -331,7 +331,7 @@ fn write_id_maps(spec: &Spec, pid: Pid) -> Result<()> {
             let _ = writeln!(text, "{} {} {}", m.container_id, m.host_id, m.size);
         }
         proc.write(&alloc::format!("{}/{file}", pid.as_raw_nonzero()), text.as_bytes())
-            .with_context(|| alloc::format!("linux.{}", if file == "uid_map" { "uidMappings" } else { "gidMappings" }))?;
+            .context(format_args!("linux.{}", if file == "uid_map" { "uidMappings" } else { "gidMappings" }))?;
     }
     Ok(())
 }

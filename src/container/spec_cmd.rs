@@ -12,7 +12,7 @@ pub fn run(_g: &Global, o: &SpecOpts) -> Result<i32> {
     let json = super::pretty(&crate::spec::default_config(ids), b"\t");
     let dir = match o.bundle {
         Some(b) => rustix::fs::open(cs(b), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .with_context(|| alloc::format!("open bundle {b}"))?,
+            .context(format_args!("open bundle {b}"))?,
         None => rustix::fs::openat(CWD, c".", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
             .context("open current directory")?,
     };

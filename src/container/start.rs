@@ -32,12 +32,12 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
 pub fn start(c: &Container, st: &State) -> Result<()> {
     // Non-blocking: with no reader (the init is gone) the open fails with ENXIO instead of hanging.
     let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
-        .with_context(|| alloc::format!("open {}/{EXEC_FIFO}", c.path()))?;
-    rustix::io::write(&fifo, b"0").with_context(|| alloc::format!("write {}/{EXEC_FIFO}", c.path()))?;
+        .context(format_args!("open {}/{EXEC_FIFO}", c.path()))?;
+    rustix::io::write(&fifo, b"0").context(format_args!("write {}/{EXEC_FIFO}", c.path()))?;
     // Close-on-exec; the verb (or `run`, once) is done with it: the kernel closes it at exit.
     let _ = rustix::fd::IntoRawFd::into_raw_fd(fifo);
     rustix::fs::unlinkat(c.dir(), cs(EXEC_FIFO), AtFlags::empty())
-        .with_context(|| alloc::format!("remove {}/{EXEC_FIFO}", c.path()))?;
+        .context(format_args!("remove {}/{EXEC_FIFO}", c.path()))?;
     run_hooks(st, "poststart", Status::Running)
 }
 

@@ -176,7 +176,7 @@ fn join_namespaces(ctx: &Context, l: &Launch) -> Result<()> {
     use rustix::thread::{UnshareFlags, move_into_link_name_space, unshare_unsafe};
     for (f, fd) in &l.plan.join {
         move_into_link_name_space(fd.as_fd(), None)
-            .with_context(|| alloc::format!("join the {} namespace", crate::container::ns::name(*f)))?;
+            .context(format_args!("join the {} namespace", crate::container::ns::name(*f)))?;
     }
     if !l.plan.unshare.is_empty() {
         // SAFETY: single-threaded; unsharing namespaces affects only this process (and its children).

@@ -53,10 +53,10 @@ pub fn switch(ids: &Ids) -> Result<()> {
     }
     let gid = Gid::from_raw(ids.gid);
     rustix::thread::set_thread_res_gid(gid, gid, gid)
-        .with_context(|| alloc::format!("process.user.gid: setresgid({})", ids.gid))?;
+        .context(format_args!("process.user.gid: setresgid({})", ids.gid))?;
     let uid = Uid::from_raw(ids.uid);
     rustix::thread::set_thread_res_uid(uid, uid, uid)
-        .with_context(|| alloc::format!("process.user.uid: setresuid({})", ids.uid))?;
+        .context(format_args!("process.user.uid: setresuid({})", ids.uid))?;
     Ok(())
 }
 

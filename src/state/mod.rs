@@ -101,7 +101,7 @@ impl Store {
         let mkdir = || rustix::fs::mkdir(cs(&path), Mode::from_raw_mode(0o711));
         let made = match mkdir() {
             Err(Errno::NOENT) => {
-                mkdir_all(&self.root, 0o700).with_context(|| alloc::format!("create state root {}", self.root))?;
+                mkdir_all(&self.root, 0o700).context(format_args!("create state root {}", self.root))?;
                 mkdir()
             }
             r => r,
@@ -219,7 +219,7 @@ impl Container {
         loop {
             match rustix::fs::flock(&self.dir, FlockOperation::LockExclusive) {
                 Err(Errno::INTR) => continue,
-                r => return r.with_context(|| alloc::format!("lock {}", self.path)),
+                r => return r.context(format_args!("lock {}", self.path)),
             }
         }
     }
@@ -232,7 +232,7 @@ impl Container {
             Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(Error::sys(format_args!("read {}/{STATE_FILE}", self.path), e)),
         };
-        State::from_json(&data).with_context(|| alloc::format!("{}/{STATE_FILE}", self.path)).map(Some)
+        State::from_json(&data).context(format_args!("{}/{STATE_FILE}", self.path)).map(Some)
     }
 
     /// Reads state.json, with the "does not exist" error if it is missing.
