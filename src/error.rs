@@ -4,11 +4,16 @@
 //! Errors carry context as text because all that reaches the user, the engine (docker and podman show
 //! the last `"level":"error"` log line) and the tests is that one line. Keep the words containerd
 //! matches: "does not exist", "container not running", "no such process".
+use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt::{self, Display, Write};
 use rustix::io::Errno;
 
-pub struct Error {
+/// One pointer wide, so `Result<(), Error>` and most `Result<T, Error>` come back in registers and
+/// every `?` moves a single word (errors are rare; the allocation only happens on the error path).
+pub struct Error(Box<Inner>);
+
+struct Inner {
     msg: String,
     errno: Option<Errno>,
 }
@@ -17,52 +22,72 @@ pub type Result<T> = core::result::Result<T, Error>;
 
 impl Error {
     /// An error with a message and no underlying errno.
+    #[inline]
     pub fn msg(m: impl Display) -> Self {
-        let mut msg = String::new();
-        let _ = write!(msg, "{m}");
-        Self { msg, errno: None }
+        Self::build(&m, None)
     }
 
     /// A failed syscall: "`what`: strerror(errno)".
+    #[inline]
     pub fn sys(what: impl Display, errno: Errno) -> Self {
-        let mut msg = String::new();
-        let _ = write!(msg, "{what}: {}", strerror(errno));
-        Self { msg, errno: Some(errno) }
+        Self::build(&what, Some(errno))
     }
 
     /// Prefixes the message with `what: `.
-    pub fn context(mut self, what: impl Display) -> Self {
+    #[inline]
+    pub fn context(self, what: impl Display) -> Self {
+        self.prefix(&what)
+    }
+
+    /// The one non-generic constructor: "`what`" or "`what`: strerror(errno)". Kept out of line so
+    /// each call site only passes a `&dyn Display`.
+    #[inline(never)]
+    #[cold]
+    fn build(what: &dyn Display, errno: Option<Errno>) -> Self {
         let mut msg = String::new();
-        let _ = write!(msg, "{what}: {}", self.msg);
-        self.msg = msg;
+        let _ = match errno {
+            Some(e) => write!(msg, "{what}: {}", strerror(e)),
+            None => write!(msg, "{what}"),
+        };
+        Self(Box::new(Inner { msg, errno }))
+    }
+
+    #[inline(never)]
+    #[cold]
+    fn prefix(mut self, what: &dyn Display) -> Self {
+        let mut msg = String::new();
+        let _ = write!(msg, "{what}: {}", self.0.msg);
+        self.0.msg = msg;
         self
     }
 
     /// The errno at the root of this error, if it came from a syscall.
     pub fn errno(&self) -> Option<Errno> {
-        self.errno
+        self.0.errno
     }
 
     pub fn message(&self) -> &str {
-        &self.msg
+        &self.0.msg
     }
 }
 
 impl Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.msg)
+        f.write_str(&self.0.msg)
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.msg)
+        f.write_str(&self.0.msg)
     }
 }
 
 impl From<Errno> for Error {
+    #[inline(never)]
+    #[cold]
     fn from(e: Errno) -> Self {
-        Self { msg: String::from(strerror(e)), errno: Some(e) }
+        Self(Box::new(Inner { msg: String::from(strerror(e)), errno: Some(e) }))
     }
 }
 
@@ -73,20 +98,36 @@ pub trait Context<T> {
 }
 
 impl<T> Context<T> for core::result::Result<T, Errno> {
+    #[inline]
     fn context(self, what: impl Display) -> Result<T> {
-        self.map_err(|e| Error::sys(what, e))
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(Error::build(&what, Some(e))),
+        }
     }
+    #[inline]
     fn with_context<D: Display>(self, what: impl FnOnce() -> D) -> Result<T> {
-        self.map_err(|e| Error::sys(what(), e))
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(Error::build(&what(), Some(e))),
+        }
     }
 }
 
 impl<T> Context<T> for Result<T> {
+    #[inline]
     fn context(self, what: impl Display) -> Result<T> {
-        self.map_err(|e| e.context(what))
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e.prefix(&what)),
+        }
     }
+    #[inline]
     fn with_context<D: Display>(self, what: impl FnOnce() -> D) -> Result<T> {
-        self.map_err(|e| e.context(what()))
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e.prefix(&what())),
+        }
     }
 }
 
@@ -94,6 +135,43 @@ impl<T> Context<T> for Result<T> {
 #[macro_export]
 macro_rules! bail {
     ($($arg:tt)*) => { return Err($crate::error::Error::msg(format_args!($($arg)*))) };
+}
+
+/// A string in double quotes for messages (`invalid label "x"`): `"` and `\\` are escaped with a
+/// backslash, \n \r \t as such, other control characters as `\xNN`. One small routine instead of
+/// `{:?}`, whose `str`/`char`/`CString` Debug impls pull in core's Unicode tables.
+pub struct Quoted<'a>(&'a str);
+
+impl<'a> Quoted<'a> {
+    pub fn str(s: &'a str) -> Self {
+        Self(s)
+    }
+}
+
+impl Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            let b = c as u32;
+            match c {
+                '"' | '\\' => {
+                    f.write_char('\\')?;
+                    f.write_char(c)?;
+                }
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                '\0'..='\x1f' | '\x7f' => {
+                    f.write_str("\\x")?;
+                    f.write_char(char::from(HEX[(b >> 4) as usize & 15]))?;
+                    f.write_char(char::from(HEX[b as usize & 15]))?;
+                }
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char('"')
+    }
 }
 
 /// The C library's message for an errno (glibc wording, so output matches runc and crun).
@@ -168,5 +246,13 @@ mod tests {
         let e = r.context("open /x").context("create container c1").unwrap_err();
         assert_eq!(e.to_string(), "create container c1: open /x: No such file or directory");
         assert_eq!(e.errno(), Some(Errno::NOENT));
+    }
+
+    #[test]
+    fn quoted_escapes_like_debug() {
+        for s in ["plain", "a\"b\\c", "tab\tnl\nret\r", "ünï €", ""] {
+            assert_eq!(Quoted::str(s).to_string(), format!("{s:?}"));
+        }
+        assert_eq!(Quoted::str("\0\x1b\x7f").to_string(), r#""\x00\x1b\x7f""#);
     }
 }

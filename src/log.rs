@@ -57,8 +57,8 @@ pub fn init(path: Option<&str>, format: Format, debug: bool) -> Result<()> {
     DEBUG.store(debug, Ordering::Relaxed);
     if let Some(path) = path {
         let flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::CLOEXEC;
-        let fd = rustix::fs::open(path, flags, Mode::from_raw_mode(0o644))
-            .with_context(|| alloc::format!("open log file {path}"))?;
+        let fd = rustix::fs::open(crate::rt::cs(path), flags, Mode::from_raw_mode(0o644))
+            .context(format_args!("open log file {path}"))?;
         FD.store(fd.into_raw_fd(), Ordering::Relaxed);
     }
     Ok(())
@@ -126,12 +126,9 @@ pub fn panic_to_log(line: &[u8]) {
     let msg = msg.strip_prefix(b"rsrun: ").unwrap_or(msg);
     let mut out = Line::new();
     out.format(json(), Level::Error, |esc| {
-        for chunk in msg.utf8_chunks() {
-            let _ = esc.write_str(chunk.valid());
-            if !chunk.invalid().is_empty() {
-                let _ = esc.write_str("\u{fffd}");
-            }
-        }
+        crate::rt::utf8_pieces(msg, &mut |s| {
+            let _ = esc.write_str(s);
+        });
     });
     let _ = crate::rt::write_all(fd, out.as_bytes());
 }

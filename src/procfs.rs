@@ -12,7 +12,6 @@
 //! Fds opened here are O_CLOEXEC and are not closed one by one (see the fd contract in
 //! `process::exec`: every fd from 3 + preserve_fds is closed right before execve).
 use crate::error::{Context, Error, Result};
-use alloc::format;
 use linux_raw_sys::general::PROC_SUPER_MAGIC;
 use rustix::fd::{IntoRawFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
@@ -23,7 +22,7 @@ impl Procfs {
     /// Opens /proc (O_PATH, no symlink) and checks it is a procfs: 2 syscalls.
     pub fn open() -> Result<Self> {
         let fd = rustix::fs::open(
-            "/proc",
+            c"/proc",
             OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::empty(),
         )
@@ -40,13 +39,13 @@ impl Procfs {
     pub fn write(&self, path: &str, data: &[u8]) -> Result<()> {
         let fd = rustix::fs::openat2(
             &self.0,
-            path,
+            crate::rt::cs(path),
             OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY,
             Mode::empty(),
             ResolveFlags::BENEATH | ResolveFlags::NO_XDEV | ResolveFlags::NO_MAGICLINKS,
         )
-        .with_context(|| format!("open /proc/{path}"))?;
-        let n = rustix::io::write(&fd, data).with_context(|| format!("write /proc/{path}"))?;
+        .context(format_args!("open /proc/{path}"))?;
+        let n = rustix::io::write(&fd, data).context(format_args!("write /proc/{path}"))?;
         // Deliberately not closed: see the module doc.
         let _ = fd.into_raw_fd();
         if n != data.len() {

@@ -47,7 +47,7 @@ pub fn spawn(path: &CStr, argv: &[*const c_char], envp: &[*const c_char], stdio:
             match rustix::io::read(&err_r, &mut code) {
                 Ok(4) => {
                     let _ = child.wait(None);
-                    Err(Error::sys(format_args!("exec {}", path.to_string_lossy()), Errno::from_raw_os_error(i32::from_ne_bytes(code))))
+                    Err(Error::sys(format_args!("exec {}", crate::rt::lossy(path.to_bytes())), Errno::from_raw_os_error(i32::from_ne_bytes(code))))
                 }
                 _ => Ok(child),
             }

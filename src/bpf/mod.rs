@@ -123,9 +123,9 @@ fn log_tail(log: &[u8]) -> &str {
     let text = core::str::from_utf8(&log[..end]).unwrap_or("").trim_end();
     let mut start = text.len();
     for _ in 0..2 {
-        start = text[..start].trim_end().rfind('\n').map_or(0, |i| i);
+        start = crate::rt::rfind(crate::rt::head(text, start).trim_end(), b'\n').unwrap_or(0);
     }
-    let tail = text[start..].trim_start();
+    let tail = crate::rt::tail(text, start).trim_start();
     let cut = tail.len().saturating_sub(200);
     if tail.is_empty() { "no log" } else { tail.get(cut..).unwrap_or(tail) }
 }

@@ -7,7 +7,7 @@
 //!   bit decides it; no such rule means deny;
 //! - a request is allowed when every bit it asks for is allowed (one asking for none is).
 use crate::bail;
-use crate::error::Result;
+use crate::error::{Quoted, Result};
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -26,7 +26,7 @@ impl DeviceKind {
             "a" => Ok(Self::All),
             "c" => Ok(Self::Char),
             "b" => Ok(Self::Block),
-            _ => bail!("invalid device type {s:?}: must be \"a\", \"c\" or \"b\""),
+            _ => bail!("invalid device type {}: must be \"a\", \"c\" or \"b\"", Quoted::str(s)),
         }
     }
 
@@ -86,7 +86,7 @@ impl Access {
                 'r' => Self::READ,
                 'w' => Self::WRITE,
                 'm' => Self::MKNOD,
-                _ => bail!("invalid device access {s:?}: {c:?} is not one of r, w, m"),
+                _ => bail!("invalid device access {}: '{c}' is not one of r, w, m", Quoted::str(s)),
             });
         }
         Ok(a)

@@ -9,7 +9,7 @@
 use super::rules::{DeviceKind, DeviceRule, live_rules};
 use crate::bail;
 use crate::error::Result;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// Write `line` to devices.allow when `allow`, else to devices.deny.
@@ -59,7 +59,7 @@ pub fn v1_lines(rules: &[DeviceRule]) -> Result<Vec<V1Line>> {
     }
     let mut out = Vec::with_capacity(1 + merged.len());
     out.push(V1Line { allow: default_allow, line: String::from("a") });
-    out.extend(merged.iter().map(|e| V1Line { allow: !default_allow, line: e.to_string() }));
+    out.extend(merged.iter().map(|e| V1Line { allow: !default_allow, line: alloc::format!("{e}") }));
     Ok(out)
 }
 

@@ -4,7 +4,8 @@
 //! else reads /proc/self/mountinfo once, which also finds controllers mounted elsewhere or
 //! co-mounted ("cpu,cpuacct"). /proc/self/cgroup is read only for relative paths.
 use super::{Cgroup, Hier, Mode, ctrl, fsio};
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
+use crate::rt::cs;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -27,7 +28,7 @@ pub(crate) struct Layout {
 }
 
 pub(crate) fn detect() -> Result<Layout> {
-    if let Ok(st) = rustix::fs::statfs(CGROUP_ROOT)
+    if let Ok(st) = rustix::fs::statfs(cs(CGROUP_ROOT))
         && st.f_type as u64 == CGROUP2_SUPER_MAGIC
     {
         let m = Mnt { ctrls: ctrl::UNIFIED, point: CGROUP_ROOT.to_string(), root: "/".to_string() };
@@ -42,7 +43,9 @@ pub(crate) fn detect() -> Result<Layout> {
 pub(crate) fn layout_from_mountinfo(text: &str) -> Result<Layout> {
     let mut mnts: Vec<Mnt> = Vec::new();
     for line in text.lines() {
-        let Some((pre, post)) = line.split_once(" - ") else { continue };
+        // Split at " - " by hand: a &str pattern would pull in core's two-way searcher (~1.5 KB).
+        let Some(i) = line.as_bytes().windows(3).position(|w| w == b" - ") else { continue };
+        let (Some(pre), Some(post)) = (line.get(..i), line.get(i + 3..)) else { continue };
         let mut pf = pre.split(' ').skip(3);
         let (Some(root), Some(point)) = (pf.next(), pf.next()) else { continue };
         let mut qf = post.split(' ');
@@ -80,24 +83,9 @@ fn under_root(p: &str) -> bool {
     p.strip_prefix(CGROUP_ROOT).is_some_and(|r| r.is_empty() || r.starts_with('/'))
 }
 
-/// mountinfo escapes space, tab, newline and backslash as \ooo.
+/// mountinfo escapes space, tab, newline and backslash as \ooo (one decoder, shared with the init's).
 fn unescape(s: &str) -> String {
-    if !s.contains('\\') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
-            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+    crate::init::mountinfo::unescape(s).into_owned()
 }
 
 /// runc's CleanPath: lexical cleaning where a relative path can never climb above its start
@@ -113,7 +101,7 @@ pub fn clean_path(p: &str) -> (bool, String) {
             c => parts.push(c),
         }
     }
-    (p.starts_with('/'), parts.join("/"))
+    (p.starts_with('/'), crate::rt::join(&parts, "/"))
 }
 
 /// The runtime's own cgroup per hierarchy, from /proc/self/cgroup ("4:memory:/a", "0::/b").
@@ -138,7 +126,7 @@ pub(crate) fn resolve(layout: &Layout, cgroups_path: Option<&str>, id: &str) -> 
     let (abs, inner) = clean_path(given.unwrap_or(id));
     if inner.is_empty() {
         let what = if abs { "the root cgroup" } else { "the runtime's own cgroup" };
-        crate::bail!("linux.cgroupsPath: {:?} names {what}", given.unwrap_or(id));
+        crate::bail!("linux.cgroupsPath: {} names {what}", Quoted::str(given.unwrap_or(id)));
     }
     let own_text = match abs {
         true => String::new(),
@@ -156,7 +144,7 @@ pub(crate) fn resolve_in(layout: &Layout, abs: bool, inner: &str, own: &[(u16, &
             let Some(&(_, mine)) = own.iter().find(|(b, _)| *b == m.ctrls) else {
                 let mut n = String::new();
                 ctrl::names(m.ctrls, &mut n);
-                return Err(Error::msg(format_args!("cgroup: no {n:?} entry in /proc/self/cgroup")));
+                return Err(Error::msg(format_args!("cgroup: no {} entry in /proc/self/cgroup", Quoted::str(&n))));
             };
             let mut base = match m.root.as_str() {
                 "/" => mine,
@@ -165,7 +153,7 @@ pub(crate) fn resolve_in(layout: &Layout, abs: bool, inner: &str, own: &[(u16, &
             if layout.mode == Mode::V2 {
                 base = fsio::parent(base);
             }
-            dir.push_str(base.trim_end_matches('/'));
+            dir.push_str(crate::rt::trim_end(base, b'/'));
         }
         dir.push('/');
         dir.push_str(inner);

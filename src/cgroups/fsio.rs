@@ -2,11 +2,12 @@
 //! absolute path on v1), one read or write, and errors that name the file and the value.
 //! The small helpers are `#[inline(never)]`: one shared copy is smaller than one per call site.
 use super::Hier;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
+use crate::rt::cs;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Display;
-use rustix::fd::{BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, AtFlags, CWD, Mode, OFlags};
 use rustix::io::Errno;
 
@@ -21,8 +22,8 @@ pub(crate) struct At<'a> {
 fn open(at: At<'_>, name: &str, flags: OFlags) -> core::result::Result<OwnedFd, Errno> {
     let flags = flags | OFlags::CLOEXEC | OFlags::NOCTTY;
     match at.fd {
-        Some(fd) => fs::openat(fd, name, flags, Mode::empty()),
-        None => fs::openat(CWD, [at.path, "/", name].concat().as_str(), flags, Mode::empty()),
+        Some(fd) => fs::openat(fd, cs(name), flags, Mode::empty()),
+        None => fs::openat(CWD, cs(&crate::rt::cat(&[at.path, "/", name])), flags, Mode::empty()),
     }
 }
 
@@ -38,7 +39,7 @@ pub(crate) fn open_read(at: At<'_>, name: &str) -> core::result::Result<OwnedFd,
 
 /// Opens a cgroup directory for CLONE_INTO_CGROUP, BPF_PROG_ATTACH and openat.
 pub(crate) fn open_dir(path: &str) -> Result<OwnedFd> {
-    fs::openat(CWD, path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+    fs::openat(CWD, cs(path), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| Error::sys(format_args!("open {path}"), e))
 }
 
@@ -59,16 +60,9 @@ pub(crate) fn write(at: At<'_>, name: &str, val: &str) -> core::result::Result<(
 #[inline(never)]
 pub(crate) fn read(at: At<'_>, name: &str) -> core::result::Result<String, Errno> {
     let fd = open(at, name, OFlags::RDONLY)?;
-    // 4 KiB holds any single-value file, cgroup.procs of a small container and a typical mountinfo.
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    loop {
-        let spare = buf.capacity() - buf.len();
-        let n = rustix::io::read(&fd, rustix::buffer::spare_capacity(&mut buf))?;
-        if n < spare || n == 0 {
-            break;
-        }
-        buf.reserve(buf.capacity());
-    }
+    // A short read ends the file (one read for a single-value file, cgroup.procs of a small
+    // container and a typical mountinfo).
+    let buf = crate::state::read_fd(fd.as_fd())?;
     crate::rt::done_with(fd);
     String::from_utf8(buf).map_err(|_| Errno::INVAL)
 }
@@ -111,18 +105,7 @@ pub(crate) fn udec(v: u64) -> String {
 
 #[inline(never)]
 pub(crate) fn push_udec(s: &mut String, v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    s.extend(buf[i..].iter().map(|&b| b as char));
+    s.extend(crate::rt::dec(v, &mut [0; 20]).iter().map(|&b| b as char));
 }
 
 /// "major:minor " (the prefix of per-device lines), then `rest`.
@@ -146,18 +129,16 @@ pub(crate) fn get(at: At<'_>, name: &str) -> Result<String> {
 #[inline(never)]
 pub(crate) fn get_u64(at: At<'_>, name: &str) -> Result<u64> {
     let s = get(at, name)?;
-    parse_u64(s.trim()).ok_or_else(|| Error::msg(format_args!("{}/{name}: unexpected content {:?}", at.path, s.trim())))
+    parse_u64(s.trim()).ok_or_else(|| Error::msg(format_args!("{}/{name}: unexpected content {}", at.path, Quoted::str(s.trim()))))
 }
 
 #[inline(never)]
 pub(crate) fn parse_u64(s: &str) -> Option<u64> {
-    if s == "max" {
-        return Some(u64::MAX);
+    match s {
+        "max" => Some(u64::MAX),
+        _ if s.starts_with('+') => None,
+        _ => crate::rt::parse_uint(s),
     }
-    if s.is_empty() {
-        return None;
-    }
-    s.bytes().try_fold(0u64, |v, b| v.checked_mul(10)?.checked_add(b.checked_sub(b'0').filter(|d| *d < 10)? as u64))
 }
 
 /// `key value` lines (memory.stat, cpu.stat, memory.events, ...).
@@ -171,19 +152,19 @@ pub(crate) fn kv(text: &str) -> impl Iterator<Item = (&str, u64)> {
 /// Creates `dir` and any missing parents below the mount point (`dir[..mnt]`). Returns how many
 /// trailing components it created (0: `dir` existed). One mkdir when only the leaf is missing.
 pub(crate) fn mkdir_chain(dir: &str, mnt: usize) -> Result<u16> {
-    match fs::mkdirat(CWD, dir, Mode::from_raw_mode(0o755)) {
+    match fs::mkdirat(CWD, cs(dir), Mode::from_raw_mode(0o755)) {
         Ok(()) => Ok(1),
         Err(Errno::EXIST) => Ok(0),
         Err(Errno::NOENT) if parent(dir).len() > mnt => {
             let n = mkdir_chain(parent(dir), mnt)?;
-            match fs::mkdirat(CWD, dir, Mode::from_raw_mode(0o755)) {
+            match fs::mkdirat(CWD, cs(dir), Mode::from_raw_mode(0o755)) {
                 Ok(()) => Ok(n + 1),
                 Err(e) => {
                     // Take back the parents made for it: the caller never learns about them.
                     let mut d = dir;
                     for _ in 0..n {
                         d = parent(d);
-                        let _ = fs::unlinkat(CWD, d, AtFlags::REMOVEDIR);
+                        let _ = fs::unlinkat(CWD, cs(d), AtFlags::REMOVEDIR);
                     }
                     Err(Error::sys(format_args!("mkdir {dir}"), e))
                 }
@@ -195,7 +176,7 @@ pub(crate) fn mkdir_chain(dir: &str, mnt: usize) -> Result<u16> {
 
 #[inline(never)]
 pub(crate) fn parent(dir: &str) -> &str {
-    dir.rfind('/').map_or("", |i| &dir[..i])
+    crate::rt::rfind(dir, b'/').map_or("", |i| crate::rt::head(dir, i))
 }
 
 /// An existing cgroup named by the config is used only if no process is in it (runc: "container's
@@ -240,7 +221,7 @@ pub(crate) fn remove_created(h: &Hier) -> Result<()> {
     let mut d = h.dir.as_str();
     for _ in 1..h.created {
         d = parent(d);
-        match fs::unlinkat(CWD, d, AtFlags::REMOVEDIR) {
+        match fs::unlinkat(CWD, cs(d), AtFlags::REMOVEDIR) {
             Ok(()) | Err(Errno::NOENT | Errno::BUSY | Errno::NOTEMPTY) => {}
             Err(e) => return Err(Error::sys(format_args!("rmdir {d}"), e)),
         }
@@ -254,7 +235,7 @@ pub(crate) fn remove_created(h: &Hier) -> Result<()> {
 pub(crate) fn rmdir_tree(dir: &str) -> Result<()> {
     let mut delay = 1;
     loop {
-        match fs::unlinkat(CWD, dir, AtFlags::REMOVEDIR) {
+        match fs::unlinkat(CWD, cs(dir), AtFlags::REMOVEDIR) {
             Ok(()) | Err(Errno::NOENT) => return Ok(()),
             Err(e @ (Errno::BUSY | Errno::NOTEMPTY)) => {
                 let subs = subdirs(dir)?;
@@ -276,22 +257,27 @@ pub(crate) fn rmdir_tree(dir: &str) -> Result<()> {
 
 /// Absolute paths of the sub-directories (child cgroups) of `dir`.
 pub(crate) fn subdirs(dir: &str) -> Result<Vec<String>> {
-    let fd = match fs::openat(CWD, dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
+    let fd = match fs::openat(CWD, cs(dir), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(Vec::new()),
         Err(e) => return Err(Error::sys(format_args!("open {dir}"), e)),
     };
     let mut out = Vec::new();
-    let mut d = fs::Dir::new(fd).map_err(|e| Error::sys(format_args!("read {dir}"), e))?;
-    while let Some(ent) = d.read() {
-        let ent = ent.map_err(|e| Error::sys(format_args!("read {dir}"), e))?;
+    let mut buf = Vec::with_capacity(8192);
+    let mut d = fs::RawDir::new(fd.as_fd(), buf.spare_capacity_mut());
+    while let Some(ent) = d.next() {
+        let ent = match ent {
+            Ok(ent) => ent,
+            Err(Errno::NOENT) => break, // the cgroup went away while listed
+            Err(e) => return Err(Error::sys(format_args!("read {dir}"), e)),
+        };
         let name = ent.file_name().to_bytes();
         if ent.file_type() == fs::FileType::Directory
             && name != b"."
             && name != b".."
             && let Ok(n) = core::str::from_utf8(name)
         {
-            out.push([dir, "/", n].concat());
+            out.push(crate::rt::cat(&[dir, "/", n]));
         }
     }
     Ok(out)

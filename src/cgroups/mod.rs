@@ -75,7 +75,7 @@ pub(crate) mod ctrl {
     pub const UNIFIED: u16 = 1 << 15;
 
     /// Bit i is `NAMES[i]` (perf_event and name=systemd have no constant: nothing writes to them).
-    pub const NAMES: [&str; 14] = [
+    pub const NAMES: crate::rt::table::Names = crate::names![
         "cpuset",
         "devices",
         "memory",
@@ -93,7 +93,7 @@ pub(crate) mod ctrl {
     ];
 
     pub fn bit(name: &str) -> u16 {
-        NAMES.iter().position(|&n| n == name).map_or(0, |i| 1 << i)
+        NAMES.position(name).map_or(0, |i| 1 << i)
     }
 
     /// Bits of a comma-separated list ("cpu,cpuacct", "rw,relatime,memory"); unknown words ignored.
@@ -294,7 +294,7 @@ impl Cgroup {
         self.hier.iter().filter(|h| h.ctrls & ctrl::UNIFIED == 0).map(|h| {
             let mut names = String::new();
             ctrl::names(h.ctrls, &mut names);
-            (&h.dir[..h.mnt], h.dir.as_str(), names)
+            (crate::rt::head(&h.dir, h.mnt), h.dir.as_str(), names)
         })
     }
 
@@ -320,7 +320,7 @@ impl Cgroup {
         if let Some(h) = self.hier.iter().find(|h| h.ctrls & bit != 0) {
             return Ok(h);
         }
-        let name = ctrl::NAMES[bit.trailing_zeros() as usize];
+        let name = ctrl::NAMES.get(bit.trailing_zeros() as usize).unwrap_or("?");
         Err(Error::msg(format_args!("{field}: the {name} cgroup controller is not mounted on this host")))
     }
 

@@ -7,7 +7,7 @@
 //! nothing in the common case and replaces runc's read of the current limit.
 use super::fsio::{self, At, dec, dev_line, udec};
 use super::{Apply, Cgroup, ctrl};
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::spec::{BlockIo, Cpu, Memory, Resources, ThrottleDevice};
 use alloc::string::String;
 use core::fmt::Display;
@@ -41,7 +41,7 @@ pub(super) fn apply(cg: &Cgroup, r: &Resources<'_>, why: Apply) -> Result<()> {
         }
         for p in &n.priorities {
             let f = "linux.resources.network.priorities";
-            let v = [&*p.name, " ", &udec(p.priority as u64)].concat();
+            let v = crate::rt::cat(&[&*p.name, " ", &udec(p.priority as u64)]);
             fsio::set(cg.v1(ctrl::NET_PRIO, f)?.at(), &f, "net_prio.ifpriomap", &v)?;
         }
     }
@@ -252,18 +252,19 @@ pub(super) fn weight(at: At<'_>, field: &dyn Display, files: &[&str], val: &str)
             r => return r.map_err(|e| fsio::err(at, f, val, e).context(field)),
         }
     }
-    Err(Error::msg(format_args!("{field}: not supported by this host ({}/{} missing)", at.path, files.join(" and "))))
+    let missing = crate::rt::join(files, " and ");
+    Err(Error::msg(format_args!("{field}: not supported by this host ({}/{missing} missing)", at.path)))
 }
 
 /// hugetlb.<size>.<limit>, then the reservation limit when the kernel has it (ignored otherwise, as
 /// runc). Shared with v2 (limit "max", reservation "rsvd.max").
 pub(super) fn hugetlb(at: At<'_>, i: usize, size: &str, limit: u64, file: &str, rsvd: &str) -> Result<()> {
     if size.is_empty() || !size.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        crate::bail!("linux.resources.hugepageLimits[{i}].pageSize: invalid page size {size:?}");
+        crate::bail!("linux.resources.hugepageLimits[{i}].pageSize: invalid page size {}", Quoted::str(size));
     }
     let val = udec(limit);
     for (n, suffix) in [file, rsvd].into_iter().enumerate() {
-        let name = ["hugetlb.", size, ".", suffix].concat();
+        let name = crate::rt::cat(&["hugetlb.", size, ".", suffix]);
         match fsio::write(at, &name, &val) {
             Ok(()) => {}
             Err(Errno::NOENT) if n == 1 => {}
@@ -282,7 +283,7 @@ pub(super) fn hugetlb(at: At<'_>, i: usize, size: &str, limit: u64, file: &str, 
 /// rdma.max: "<device> hca_handle=N hca_object=M" with only the keys that are set.
 pub(super) fn rdma(at: At<'_>, dev: &str, l: &crate::spec::Rdma) -> Result<()> {
     if dev.is_empty() || dev.contains(char::is_whitespace) {
-        crate::bail!("linux.resources.rdma: invalid device name {dev:?}");
+        crate::bail!("linux.resources.rdma: invalid device name {}", Quoted::str(dev));
     }
     let mut v = String::from(dev);
     for (k, n) in [(" hca_handle=", l.hca_handles), (" hca_object=", l.hca_objects)] {

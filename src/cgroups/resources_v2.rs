@@ -7,7 +7,7 @@
 use super::fsio::{self, At, dec, dev_line, udec};
 use super::resources_v1::{check_usage, hugetlb, pids_max, rdma, throttle, weight};
 use super::{Apply, Cgroup};
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::spec::{BlockIo, Cpu, Memory, Resources};
 use alloc::string::String;
 use rustix::io::Errno;
@@ -120,7 +120,7 @@ fn io(at: At<'_>, b: &BlockIo) -> Result<()> {
     ] {
         // 0 removes the limit on v1; v2 spells that "max".
         let rate = |r: u64| if r == 0 { String::from("max") } else { udec(r) };
-        throttle(at, key, devs, |d| ("io.max", dev_line(d.major, d.minor, &[kind, &rate(d.rate)].concat())))?;
+        throttle(at, key, devs, |d| ("io.max", dev_line(d.major, d.minor, &crate::rt::cat(&[kind, &rate(d.rate)]))))?;
     }
     Ok(())
 }
@@ -128,10 +128,10 @@ fn io(at: At<'_>, b: &BlockIo) -> Result<()> {
 /// BFQ's io.bfq.weight takes the v1 value as is; without BFQ, io.weight needs the conversion.
 /// `dev` is "" or "major:minor ".
 fn io_weight(at: At<'_>, field: &dyn core::fmt::Display, dev: &str, w: u16) -> Result<()> {
-    let v = [dev, &udec(w as u64)].concat();
+    let v = crate::rt::cat(&[dev, &udec(w as u64)]);
     match fsio::write(at, "io.bfq.weight", &v) {
         Err(Errno::NOENT) => {
-            let v = [dev, &udec(blkio_weight_to_io_weight(w, field)?)].concat();
+            let v = crate::rt::cat(&[dev, &udec(blkio_weight_to_io_weight(w, field)?)]);
             weight(at, field, &["io.weight"], &v)
         }
         r => r.map_err(|e| fsio::err(at, "io.bfq.weight", &v, e).context(field)),
@@ -141,7 +141,7 @@ fn io_weight(at: At<'_>, field: &dyn core::fmt::Display, dev: &str, w: u16) -> R
 /// blkio weight [10, 1000] to io.weight [1, 10000], runc's linear mapping.
 pub fn blkio_weight_to_io_weight(w: u16, field: &dyn core::fmt::Display) -> Result<u64> {
     if !(10..=1000).contains(&w) {
-        crate::bail!("{field}: {w} is out of range 10-1000");
+        crate::bail!("{field}: {} is out of range 10-1000", u64::from(w));
     }
     Ok(1 + (w as u64 - 10) * 9999 / 990)
 }
@@ -166,7 +166,7 @@ fn cpu(at: At<'_>, c: &Cpu<'_>) -> Result<()> {
                 // Period alone: keep the current quota (a fresh cgroup has "max").
                 None => fsio::get(at, "cpu.max")?.split(' ').next().unwrap_or("max").into(),
             };
-            Some([&*q, " ", &udec(p)].concat())
+            Some(crate::rt::cat(&[&*q, " ", &udec(p)]))
         }
     };
     let burst = c.burst.map(udec);
@@ -273,8 +273,9 @@ fn unified(at: At<'_>, key: &str, val: &str) -> Result<()> {
     let fd = fsio::open_write(at, key).map_err(|e| match e {
         Errno::NOENT | Errno::ACCESS | Errno::PERM => match key.split_once('.') {
             Some((c, _)) => Error::msg(format_args!(
-                "{field}: not supported by this host ({}/{key} missing: controller {c:?} not enabled or unknown)",
-                at.path
+                "{field}: not supported by this host ({}/{key} missing: controller {} not enabled or unknown)",
+                at.path,
+                Quoted::str(c)
             )),
             None => Error::msg(format_args!("{field}: must be in the form CONTROLLER.PARAMETER")),
         },

@@ -16,8 +16,8 @@ impl Cgroup {
             ctrl::names(h.ctrls, &mut names);
             w.begin_object()
                 .field_str("ctrl", &names)
-                .field_str("mount", &h.dir[..h.mnt])
-                .field_str("path", &h.dir[h.mnt..])
+                .field_str("mount", crate::rt::head(&h.dir, h.mnt))
+                .field_str("path", crate::rt::tail(&h.dir, h.mnt))
                 .field_u64("created", h.created as u64)
                 .end_object();
         }

@@ -129,22 +129,22 @@ fn cpu_list(text: &str) -> Vec<u32> {
 fn huge_sizes() -> Vec<String> {
     let mut out = Vec::new();
     for d in fsio::subdirs("/sys/kernel/mm/hugepages").unwrap_or_default() {
-        let kb =
-            d.rsplit('/').next().and_then(|n| n.strip_prefix("hugepages-")?.strip_suffix("kB").and_then(fsio::parse_u64));
+        let name = crate::rt::after_last(&d, b'/');
+        let kb = name.strip_prefix("hugepages-").and_then(|n| n.strip_suffix("kB")).and_then(fsio::parse_u64);
         let Some(mut v) = kb else { continue };
         let mut unit = 1;
         while v >= 1024 && v % 1024 == 0 && unit < 5 {
             v /= 1024;
             unit += 1;
         }
-        out.push([&*fsio::udec(v), ["B", "KB", "MB", "GB", "TB", "PB"][unit]].concat());
+        out.push(crate::rt::cat(&[&*fsio::udec(v), ["B", "KB", "MB", "GB", "TB", "PB"][unit]]));
     }
     out
 }
 
 #[inline(never)]
 fn mem_entry(at: At<'_>, prefix: &str) -> MemEntry {
-    let f = |s: &str| num(at, &[prefix, s].concat());
+    let f = |s: &str| num(at, &crate::rt::cat(&[prefix, s]));
     MemEntry { usage: f("usage_in_bytes"), max: f("max_usage_in_bytes"), failcnt: f("failcnt"), limit: f("limit_in_bytes") }
 }
 
@@ -180,7 +180,7 @@ fn v1_stats(cg: &Cgroup) -> Stats {
             "sched_load_balance",
             "sched_relax_domain_level",
         ] {
-            let t = opt(at, &["cpuset.", k].concat());
+            let t = opt(at, &crate::rt::cat(&["cpuset.", k]));
             // 0 or 1, except sched_relax_domain_level which defaults to -1
             let v = if t.trim() == "-1" { -1 } else { fsio::parse_u64(t.trim()).unwrap_or(0) as i64 };
             s.cpuset_flags.push((k, v));
@@ -215,7 +215,7 @@ fn v1_stats(cg: &Cgroup) -> Stats {
     }
     if let Some(at) = h(ctrl::HUGETLB) {
         for size in huge_sizes() {
-            let e = mem_entry(at, &["hugetlb.", &size, "."].concat());
+            let e = mem_entry(at, &crate::rt::cat(&["hugetlb.", &size, "."]));
             s.hugetlb.push((size, e));
         }
     }
@@ -291,8 +291,8 @@ fn v2_stats(at: At<'_>) -> Stats {
         }
     }
     for size in huge_sizes() {
-        let usage = num(at, &["hugetlb.", &size, ".current"].concat());
-        let failcnt = key(&opt(at, &["hugetlb.", &size, ".events"].concat()), "max");
+        let usage = num(at, &crate::rt::cat(&["hugetlb.", &size, ".current"]));
+        let failcnt = key(&opt(at, &crate::rt::cat(&["hugetlb.", &size, ".events"])), "max");
         s.hugetlb.push((size, MemEntry { usage, failcnt, ..Default::default() }));
     }
     s

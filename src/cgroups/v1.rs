@@ -19,7 +19,7 @@ pub(super) fn init_cpuset(h: &Hier, cpus: Option<&str>, mems: Option<&str>) -> R
     // Each created level, from `top` down to the leaf.
     let mut end = top.len();
     loop {
-        let dir = At { path: &h.dir[..end], fd: None };
+        let dir = At { path: crate::rt::head(&h.dir, end), fd: None };
         let leaf = end == h.dir.len();
         for (name, mine, inherited, field) in [
             ("cpuset.cpus", cpus, &pcpus, "linux.resources.cpu.cpus"),
@@ -34,6 +34,6 @@ pub(super) fn init_cpuset(h: &Hier, cpus: Option<&str>, mems: Option<&str>) -> R
         if leaf {
             return Ok(());
         }
-        end += 1 + h.dir[end + 1..].find('/').unwrap_or(h.dir.len() - end - 1);
+        end += 1 + crate::rt::tail(&h.dir, end + 1).find('/').unwrap_or(h.dir.len() - end - 1);
     }
 }

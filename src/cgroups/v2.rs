@@ -15,7 +15,7 @@ use alloc::string::String;
 /// (a controller in use by threaded children, a delegated subtree); a field whose controller is
 /// still missing fails later, naming the field.
 pub(super) fn enable_controllers(h: &Hier) -> Result<()> {
-    let root = At { path: &h.dir[..h.mnt], fd: None };
+    let root = At { path: crate::rt::head(&h.dir, h.mnt), fd: None };
     let avail = fsio::get(root, "cgroup.controllers")?;
     let parent = At { path: fsio::parent(&h.dir), fd: None };
     let have = fsio::get(parent, "cgroup.subtree_control")?;
@@ -30,9 +30,9 @@ pub(super) fn enable_controllers(h: &Hier) -> Result<()> {
         line.push('+');
         line.push_str(c);
     }
-    let leaf_slash = h.dir.rfind('/').unwrap_or(0);
+    let leaf_slash = crate::rt::rfind(&h.dir, b'/').unwrap_or(0);
     for (i, _) in h.dir.match_indices('/').filter(|&(i, _)| i >= h.mnt && i <= leaf_slash) {
-        let at = At { path: &h.dir[..i], fd: None };
+        let at = At { path: crate::rt::head(&h.dir, i), fd: None };
         if fsio::write(at, "cgroup.subtree_control", &line).is_err() {
             for c in line.split(' ') {
                 let _ = fsio::write(at, "cgroup.subtree_control", c);

@@ -24,15 +24,15 @@ pub fn version() -> Result<i32> {
 /// Flag lines: `   --bundle value, -b value  help`, left column padded to the widest.
 fn flags(out: &mut String, flags: &[Flag], with_help: bool) {
     let left = |f: &Flag| {
-        let v = if f.value { " value" } else { "" };
+        let v = if f.value() { " value" } else { "" };
         let mut s = String::new();
-        let _ = write!(s, "--{}{v}", f.name);
-        if !f.short.is_empty() {
-            let _ = write!(s, ", -{}{v}", f.short);
+        let _ = write!(s, "--{}{v}", f.name());
+        if !f.short().is_empty() {
+            let _ = write!(s, ", -{}{v}", f.short());
         }
         s
     };
-    let mut lines: alloc::vec::Vec<(String, &str)> = flags.iter().map(|f| (left(f), f.help)).collect();
+    let mut lines: alloc::vec::Vec<(String, &str)> = flags.iter().map(|f| (left(f), f.help())).collect();
     if with_help {
         lines.push(("--help, -h".into(), "show help"));
     }

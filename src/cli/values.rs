@@ -2,6 +2,7 @@
 //! ("KILL", "SIGTERM", "9") and `exec --user` ("uid[:gid]"), each strict: anything left over is an
 //! error, never silently ignored.
 use crate::error::{Error, Result};
+use crate::rt::table::Names;
 
 fn invalid(flag: &str, v: &str) -> Error {
     Error::msg(format_args!("invalid value \"{v}\" for flag -{flag}: parse error"))
@@ -12,7 +13,7 @@ pub fn uint(flag: &str, v: &str) -> Result<u64> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(flag, v));
     }
-    v.parse().map_err(|_| invalid(flag, v))
+    crate::rt::parse_uint(v).ok_or_else(|| invalid(flag, v))
 }
 
 /// A signed decimal number.
@@ -30,7 +31,7 @@ pub fn ram_bytes(flag: &str, v: &str) -> Result<i64> {
     }
     let lower = v.to_ascii_lowercase();
     let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(split);
+    let Some((num, unit)) = lower.split_at_checked(split) else { return Err(invalid(flag, v)) };
     let shift = match unit.strip_suffix("ib").or_else(|| unit.strip_suffix('b')).unwrap_or(unit) {
         "" => 0,
         "k" => 10,
@@ -53,9 +54,9 @@ pub fn duration_ns(flag: &str, v: &str) -> Result<u64> {
     }
     while !rest.is_empty() {
         let n_end = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
-        let (num, tail) = rest.split_at(n_end);
+        let Some((num, tail)) = rest.split_at_checked(n_end) else { return Err(invalid(flag, v)) };
         let u_end = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(u_end);
+        let Some((unit, tail)) = tail.split_at_checked(u_end) else { return Err(invalid(flag, v)) };
         let scale: u64 = match unit {
             "ns" => 1,
             "us" | "µs" => 1_000,
@@ -92,7 +93,7 @@ pub fn user(v: &str) -> Result<(u32, Option<u32>)> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
-        s.parse().map_err(|_| bad())
+        crate::rt::parse_u32(s).ok_or_else(bad)
     };
     match v.split_once(':') {
         None => Ok((num(v)?, None)),
@@ -101,7 +102,7 @@ pub fn user(v: &str) -> Result<(u32, Option<u32>)> {
 }
 
 /// Linux signal names, index = number (0 unused). SIGIOT = ABRT and SIGPOLL = IO are aliases.
-const SIGNALS: [&str; 32] = [
+const SIGNALS: Names = crate::names![
     "", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM",
     "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH",
     "IO", "PWR", "SYS",
@@ -114,14 +115,14 @@ const SIGRTMAX: i32 = 64;
 pub fn signal(v: &str) -> Result<i32> {
     let bad = || Error::msg(format_args!("unknown signal \"{v}\""));
     if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() {
-        return v.parse().ok().filter(|n| (0..=SIGRTMAX).contains(n)).ok_or_else(bad);
+        return crate::rt::parse_u32(v).map(|n| n as i32).filter(|n| (0..=SIGRTMAX).contains(n)).ok_or_else(bad);
     }
     let up = v.to_ascii_uppercase();
     let name = up.strip_prefix("SIG").unwrap_or(&up);
-    if let Some(n) = SIGNALS.iter().position(|s| !s.is_empty() && *s == name) {
+    if let Some(n) = SIGNALS.position(name).filter(|&n| n > 0) {
         return Ok(n as i32);
     }
-    let offset = |s: &str| s.parse::<i32>().ok().filter(|n| (0..=SIGRTMAX - SIGRTMIN).contains(n));
+    let offset = |s: &str| crate::rt::parse_u32(s).map(|n| n as i32).filter(|n| (0..=SIGRTMAX - SIGRTMIN).contains(n));
     let n = match name {
         "IOT" => Some(6),
         "POLL" => Some(29),

@@ -17,50 +17,50 @@ pub struct Verb {
 }
 
 pub const GLOBAL_FLAGS: &[Flag] = &[
-    f("debug", "", false, "enable debug logging"),
-    f("log", "", true, "set the log file to write rsrun logs to (default is stderr)"),
-    f("log-format", "", true, "set the log format ('text' (default), or 'json')"),
-    f("root", "", true, "root directory for storage of container state (default: \"/run/rsrun\")"),
-    f("criu", "", true, "accepted for compatibility; rsrun does not checkpoint/restore"),
-    f("systemd-cgroup", "", false, "enable systemd cgroup support (\"slice:prefix:name\" cgroupsPath)"),
-    f("rootless", "", true, "ignore cgroup permission errors ('true', 'false', or 'auto') (default: \"auto\")"),
-    f("version", "v", false, "print the version"),
+    f!("debug", "", false, "enable debug logging"),
+    f!("log", "", true, "set the log file to write rsrun logs to (default is stderr)"),
+    f!("log-format", "", true, "set the log format ('text' (default), or 'json')"),
+    f!("root", "", true, "root directory for storage of container state (default: \"/run/rsrun\")"),
+    f!("criu", "", true, "accepted for compatibility; rsrun does not checkpoint/restore"),
+    f!("systemd-cgroup", "", false, "enable systemd cgroup support (\"slice:prefix:name\" cgroupsPath)"),
+    f!("rootless", "", true, "ignore cgroup permission errors ('true', 'false', or 'auto') (default: \"auto\")"),
+    f!("version", "v", false, "print the version"),
 ];
 
 const BUNDLE: Flag =
-    f("bundle", "b", true, "path to the root of the bundle directory, defaults to the current directory");
+    f!("bundle", "b", true, "path to the root of the bundle directory, defaults to the current directory");
 const CONSOLE: Flag =
-    f("console-socket", "", true, "path to an AF_UNIX socket which will receive the console's pseudoterminal master");
-const PID_FILE: Flag = f("pid-file", "", true, "specify the file to write the process id to");
-const NO_PIVOT: Flag = f("no-pivot", "", false, "do not use pivot root to jail process inside rootfs");
-const NO_KEYRING: Flag = f("no-new-keyring", "", false, "do not create a new session keyring for the container");
-const PRESERVE: Flag = f("preserve-fds", "", true, "pass N additional file descriptors to the container (default: 0)");
-const DETACH: Flag = f("detach", "d", false, "detach from the container's process");
-const FORMAT: Flag = f("format", "f", true, "select one of: table or json (default: \"table\")");
+    f!("console-socket", "", true, "path to an AF_UNIX socket which will receive the console's pseudoterminal master");
+const PID_FILE: Flag = f!("pid-file", "", true, "specify the file to write the process id to");
+const NO_PIVOT: Flag = f!("no-pivot", "", false, "do not use pivot root to jail process inside rootfs");
+const NO_KEYRING: Flag = f!("no-new-keyring", "", false, "do not create a new session keyring for the container");
+const PRESERVE: Flag = f!("preserve-fds", "", true, "pass N additional file descriptors to the container (default: 0)");
+const DETACH: Flag = f!("detach", "d", false, "detach from the container's process");
+const FORMAT: Flag = f!("format", "f", true, "select one of: table or json (default: \"table\")");
 const CRIU_FLAGS: &[Flag] = &[
-    f("image-path", "", true, ""),
-    f("work-path", "", true, ""),
-    f("parent-path", "", true, ""),
-    f("leave-running", "", false, ""),
-    f("tcp-established", "", false, ""),
-    f("ext-unix-sk", "", false, ""),
-    f("shell-job", "", false, ""),
-    f("lazy-pages", "", false, ""),
-    f("status-fd", "", true, ""),
-    f("page-server", "", true, ""),
-    f("file-locks", "", false, ""),
-    f("pre-dump", "", false, ""),
-    f("manage-cgroups-mode", "", true, ""),
-    f("empty-ns", "", true, ""),
-    f("auto-dedup", "", false, ""),
-    f("console-socket", "", true, ""),
-    f("bundle", "b", true, ""),
-    f("detach", "d", false, ""),
-    f("pid-file", "", true, ""),
-    f("no-subreaper", "", false, ""),
-    f("no-pivot", "", false, ""),
-    f("lsm-profile", "", true, ""),
-    f("lsm-mount-context", "", true, ""),
+    f!("image-path", "", true, ""),
+    f!("work-path", "", true, ""),
+    f!("parent-path", "", true, ""),
+    f!("leave-running", "", false, ""),
+    f!("tcp-established", "", false, ""),
+    f!("ext-unix-sk", "", false, ""),
+    f!("shell-job", "", false, ""),
+    f!("lazy-pages", "", false, ""),
+    f!("status-fd", "", true, ""),
+    f!("page-server", "", true, ""),
+    f!("file-locks", "", false, ""),
+    f!("pre-dump", "", false, ""),
+    f!("manage-cgroups-mode", "", true, ""),
+    f!("empty-ns", "", true, ""),
+    f!("auto-dedup", "", false, ""),
+    f!("console-socket", "", true, ""),
+    f!("bundle", "b", true, ""),
+    f!("detach", "d", false, ""),
+    f!("pid-file", "", true, ""),
+    f!("no-subreaper", "", false, ""),
+    f!("no-pivot", "", false, ""),
+    f!("lsm-profile", "", true, ""),
+    f!("lsm-mount-context", "", true, ""),
 ];
 
 const fn verb(
@@ -84,7 +84,7 @@ pub static VERBS: &[Verb] = &[
         "delete",
         "delete any resources held by the container",
         ID,
-        &[f("force", "f", false, "forcibly delete the container if it is still running (uses SIGKILL)")],
+        &[f!("force", "f", false, "forcibly delete the container if it is still running (uses SIGKILL)")],
         1,
         1,
     ),
@@ -93,8 +93,8 @@ pub static VERBS: &[Verb] = &[
         "display container events and resource usage statistics",
         ID,
         &[
-            f("interval", "", true, "set the stats collection interval (default: 5s)"),
-            f("stats", "", false, "display the container's stats then exit"),
+            f!("interval", "", true, "set the stats collection interval (default: 5s)"),
+            f!("stats", "", false, "display the container's stats then exit"),
         ],
         1,
         1,
@@ -107,26 +107,26 @@ pub static VERBS: &[Verb] = &[
             "<container-id> <command> [command options]  || -p process.json <container-id>",
             &[
                 CONSOLE,
-                f("cwd", "", true, "current working directory in the container"),
-                f("env", "e", true, "set environment variables"),
-                f("tty", "t", false, "allocate a pseudo-TTY"),
-                f("user", "u", true, "UID (format: <uid>[:<gid>])"),
-                f("additional-gids", "g", true, "additional gids"),
-                f("process", "p", true, "path to the process.json"),
+                f!("cwd", "", true, "current working directory in the container"),
+                f!("env", "e", true, "set environment variables"),
+                f!("tty", "t", false, "allocate a pseudo-TTY"),
+                f!("user", "u", true, "UID (format: <uid>[:<gid>])"),
+                f!("additional-gids", "g", true, "additional gids"),
+                f!("process", "p", true, "path to the process.json"),
                 DETACH,
                 PID_FILE,
-                f("process-label", "", true, "set the asm process label for the process commonly used with selinux"),
-                f("apparmor", "", true, "set the apparmor profile for the process"),
-                f("no-new-privs", "", false, "set the no new privileges value for the process"),
-                f("cap", "c", true, "add a capability to the bounding set for the process"),
+                f!("process-label", "", true, "set the asm process label for the process commonly used with selinux"),
+                f!("apparmor", "", true, "set the apparmor profile for the process"),
+                f!("no-new-privs", "", false, "set the no new privileges value for the process"),
+                f!("cap", "c", true, "add a capability to the bounding set for the process"),
                 PRESERVE,
-                f(
+                f!(
                     "cgroup",
                     "",
                     true,
                     "run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.",
                 ),
-                f("ignore-paused", "", false, "allow exec in a paused container"),
+                f!("ignore-paused", "", false, "allow exec in a paused container"),
             ],
             1,
             MANY,
@@ -137,7 +137,7 @@ pub static VERBS: &[Verb] = &[
         "kill",
         "send the specified signal (default: SIGTERM) to the container's init process",
         "<container-id> [signal]",
-        &[f("all", "a", false, "send the specified signal to all processes inside the container")],
+        &[f!("all", "a", false, "send the specified signal to all processes inside the container")],
         1,
         2,
     ),
@@ -145,7 +145,7 @@ pub static VERBS: &[Verb] = &[
         "list",
         "list containers started by rsrun with the given root",
         "",
-        &[FORMAT, f("quiet", "q", false, "display only container IDs")],
+        &[FORMAT, f!("quiet", "q", false, "display only container IDs")],
         0,
         0,
     ),
@@ -171,9 +171,9 @@ pub static VERBS: &[Verb] = &[
             BUNDLE,
             CONSOLE,
             DETACH,
-            f("keep", "", false, "do not delete the container after it exits"),
+            f!("keep", "", false, "do not delete the container after it exits"),
             PID_FILE,
-            f("no-subreaper", "", false, "disable the use of the subreaper used to reap reparented processes"),
+            f!("no-subreaper", "", false, "disable the use of the subreaper used to reap reparented processes"),
             NO_PIVOT,
             NO_KEYRING,
             PRESERVE,
@@ -186,8 +186,8 @@ pub static VERBS: &[Verb] = &[
         "create a new specification file",
         "",
         &[
-            f("bundle", "b", true, "path to the root of the bundle directory"),
-            f("rootless", "", false, "generate a configuration for a rootless container"),
+            f!("bundle", "b", true, "path to the root of the bundle directory"),
+            f!("rootless", "", false, "generate a configuration for a rootless container"),
         ],
         0,
         0,
@@ -199,34 +199,34 @@ pub static VERBS: &[Verb] = &[
         "update container resource constraints",
         ID,
         &[
-            f(
+            f!(
                 "resources",
                 "r",
                 true,
                 "path to a JSON file with the resources to update, or '-' for stdin (other options are then ignored)",
             ),
-            f("blkio-weight", "", true, "per cgroup weight, range is from 10 to 1000"),
-            f("cpu-period", "", true, "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default"),
-            f("cpu-quota", "", true, "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period"),
-            f("cpu-share", "", true, "CPU shares (relative weight vs. other containers)"),
-            f("cpu-shares", "", true, "same as --cpu-share"),
-            f(
+            f!("blkio-weight", "", true, "per cgroup weight, range is from 10 to 1000"),
+            f!("cpu-period", "", true, "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default"),
+            f!("cpu-quota", "", true, "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period"),
+            f!("cpu-share", "", true, "CPU shares (relative weight vs. other containers)"),
+            f!("cpu-shares", "", true, "same as --cpu-share"),
+            f!(
                 "cpu-rt-period",
                 "",
                 true,
                 "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default",
             ),
-            f("cpu-rt-runtime", "", true, "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period"),
-            f("cpuset-cpus", "", true, "CPU(s) to use"),
-            f("cpuset-mems", "", true, "memory node(s) to use"),
-            f("memory", "", true, "memory limit (in bytes; k, m, g suffixes)"),
-            f("memory-reservation", "", true, "memory reservation or soft_limit (in bytes)"),
-            f("memory-swap", "", true, "total memory usage (memory + swap); set '-1' to enable unlimited swap"),
-            f("kernel-memory", "", true, "kernel memory limit (deprecated, ignored by the kernel)"),
-            f("kernel-memory-tcp", "", true, "kernel memory limit for tcp buffers (deprecated)"),
-            f("pids-limit", "", true, "maximum number of pids allowed in the container"),
-            f("l3-cache-schema", "", true, "the string of Intel RDT/CAT L3 cache schema"),
-            f("mem-bw-schema", "", true, "the string of Intel RDT/MBA memory bandwidth schema"),
+            f!("cpu-rt-runtime", "", true, "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period"),
+            f!("cpuset-cpus", "", true, "CPU(s) to use"),
+            f!("cpuset-mems", "", true, "memory node(s) to use"),
+            f!("memory", "", true, "memory limit (in bytes; k, m, g suffixes)"),
+            f!("memory-reservation", "", true, "memory reservation or soft_limit (in bytes)"),
+            f!("memory-swap", "", true, "total memory usage (memory + swap); set '-1' to enable unlimited swap"),
+            f!("kernel-memory", "", true, "kernel memory limit (deprecated, ignored by the kernel)"),
+            f!("kernel-memory-tcp", "", true, "kernel memory limit for tcp buffers (deprecated)"),
+            f!("pids-limit", "", true, "maximum number of pids allowed in the container"),
+            f!("l3-cache-schema", "", true, "the string of Intel RDT/CAT L3 cache schema"),
+            f!("mem-bw-schema", "", true, "the string of Intel RDT/MBA memory bandwidth schema"),
         ],
         1,
         1,
@@ -305,7 +305,8 @@ pub fn build<'a>(name: &str, p: &Parsed<'a>) -> Result<Command<'a>> {
         "exec" => {
             let mut gids = Vec::new();
             for g in p.all("additional-gids") {
-                gids.push(g.parse().map_err(|_| Error::msg(format_args!("invalid additional-gids value \"{g}\"")))?);
+                let n = crate::rt::parse_u32(g);
+                gids.push(n.ok_or_else(|| Error::msg(format_args!("invalid additional-gids value \"{g}\"")))?);
             }
             Command::Exec(ExecOpts {
                 id: id()?,

@@ -13,6 +13,7 @@ use crate::init::{self, Context as InitContext, Launch};
 use crate::spec::{self, Spec};
 use crate::cgroups::Cgroup;
 use crate::state::{Container, EXEC_FIFO, State, Status, Store};
+use crate::rt::cs;
 use alloc::string::String;
 use alloc::vec::Vec;
 use rustix::fd::{AsFd, OwnedFd};
@@ -41,9 +42,9 @@ pub struct Created {
 /// Reads and parses `<bundle>/config.json`.
 pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
     let path = alloc::format!("{bundle}/config.json");
-    let fd = rustix::fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .with_context(|| alloc::format!("open {path}"))?;
-    let data = crate::state::read_fd(fd.as_fd()).with_context(|| alloc::format!("read {path}"))?;
+    let fd = rustix::fs::open(cs(&path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .context(format_args!("open {path}"))?;
+    let data = crate::state::read_fd(fd.as_fd()).context(format_args!("read {path}"))?;
     crate::rt::done_with(fd);
     Ok(data)
 }
@@ -115,7 +116,7 @@ fn rootfs_path(spec: &Spec, bundle: &str) -> Result<String> {
     } else {
         super::absolute(&alloc::format!("{bundle}/{}", root.path))?
     };
-    let st = rustix::fs::stat(path.as_str()).with_context(|| alloc::format!("root.path: {path}"))?;
+    let st = rustix::fs::stat(cs(&path)).context(format_args!("root.path: {path}"))?;
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
         crate::bail!("root.path: {path} is not a directory");
     }
@@ -149,10 +150,10 @@ fn setup(
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
     // tell a live init from a dead one: O_WRONLY|O_NONBLOCK fails with ENXIO without a reader) and
     // reads one byte, which `start` writes.
-    rustix::fs::mknodat(c.dir(), EXEC_FIFO, rustix::fs::FileType::Fifo, Mode::from_raw_mode(0o600), 0)
-        .with_context(|| alloc::format!("create {}/{EXEC_FIFO}", c.path()))?;
-    let fifo = rustix::fs::openat(c.dir(), EXEC_FIFO, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
-        .with_context(|| alloc::format!("open {}/{EXEC_FIFO}", c.path()))?;
+    rustix::fs::mknodat(c.dir(), cs(EXEC_FIFO), rustix::fs::FileType::Fifo, Mode::from_raw_mode(0o600), 0)
+        .context(format_args!("create {}/{EXEC_FIFO}", c.path()))?;
+    let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+        .context(format_args!("open {}/{EXEC_FIFO}", c.path()))?;
 
     let (parent_end, child_end) = channel::pair()?;
     let new_userns = plan.clone.contains(CloneFlags::NEWUSER);
@@ -218,7 +219,7 @@ fn setup(
     loop {
         match parent_end.recv()? {
             Msg::Ready => break,
-            Msg::Error(text) => return Err(Error::msg(String::from_utf8_lossy(&text))),
+            Msg::Error(text) => return Err(Error::msg(crate::rt::lossy(&text))),
             Msg::RuntimeHooks => {
                 let mut w = crate::json::Writer::new();
                 state.write_hook_state(&mut w, Status::Creating);
@@ -300,7 +301,7 @@ fn initial_state(o: &CreateOpts, spec: &Spec, config: &[u8], bundle: &str, rootf
         id: o.id.as_str().into(),
         bundle: bundle.into(),
         rootfs: rootfs.into(),
-        created: String::from_utf8_lossy(&crate::rt::time::rfc3339(crate::rt::time::realtime())).into_owned(),
+        created: crate::rt::lossy(&crate::rt::time::rfc3339(crate::rt::time::realtime())).into_owned(),
         owner: rustix::process::geteuid().as_raw(),
         ..State::default()
     };
@@ -321,7 +322,7 @@ fn initial_state(o: &CreateOpts, spec: &Spec, config: &[u8], bundle: &str, rootf
 /// LISTEN_FDS from rsrun's environment (socket activation): that many fds from 3 are passed on.
 fn listen_fds() -> Option<u32> {
     let v = crate::rt::getenv(b"LISTEN_FDS")?;
-    core::str::from_utf8(v).ok()?.parse().ok().filter(|&n| n > 0)
+    crate::rt::parse_u32(core::str::from_utf8(v).ok()?).filter(|&n| n > 0)
 }
 
 /// Writes uid_map and gid_map of the child's new user namespace.
@@ -335,7 +336,7 @@ fn write_id_maps(spec: &Spec, pid: Pid) -> Result<()> {
             let _ = writeln!(text, "{} {} {}", m.container_id, m.host_id, m.size);
         }
         proc.write(&alloc::format!("{}/{file}", pid.as_raw_nonzero()), text.as_bytes())
-            .with_context(|| alloc::format!("linux.{}", if file == "uid_map" { "uidMappings" } else { "gidMappings" }))?;
+            .context(format_args!("linux.{}", if file == "uid_map" { "uidMappings" } else { "gidMappings" }))?;
     }
     Ok(())
 }
@@ -347,7 +348,7 @@ fn write_pid_file(path: &str, pid: i32) -> Result<()> {
     let tmp = alloc::format!("{path}.tmp");
     let what = || alloc::format!("write pid file {path}");
     let fd = rustix::fs::open(
-        tmp.as_str(),
+        cs(&tmp),
         OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o644),
     )
@@ -355,10 +356,10 @@ fn write_pid_file(path: &str, pid: i32) -> Result<()> {
     let text = alloc::format!("{pid}");
     crate::rt::write_all(fd.as_fd(), text.as_bytes()).with_context(what)?;
     drop(fd);
-    match rustix::fs::rename(tmp.as_str(), path.as_str()) {
+    match rustix::fs::rename(cs(&tmp), cs(&path)) {
         Ok(()) => Ok(()),
         Err(e) => {
-            let _ = rustix::fs::unlink(tmp.as_str());
+            let _ = rustix::fs::unlink(cs(&tmp));
             Err(Error::sys(what(), e))
         }
     }

@@ -84,12 +84,12 @@ fn tabulate<const N: usize>(out: &mut String, table: &[[String; N]]) {
 /// (name, uid) pairs from /etc/passwd, for the OWNER column; empty if it cannot be read.
 fn passwd() -> Vec<(String, u32)> {
     let Ok(data) = crate::state::read_at(rustix::fs::CWD, "/etc/passwd") else { return Vec::new() };
-    let text = String::from_utf8_lossy(&data);
+    let text = crate::rt::lossy(&data);
     text.lines()
         .filter_map(|l| {
             let mut f = l.split(':');
             let name = f.next()?;
-            let uid = f.nth(1)?.parse().ok()?;
+            let uid = crate::rt::parse_u32(f.nth(1)?)?;
             Some((String::from(name), uid))
         })
         .collect()

@@ -13,6 +13,7 @@
 //!   process is in it; the init enters it at execve.
 use crate::error::{Error, Result};
 use crate::spec::{NsType, Spec};
+use crate::rt::cs;
 use alloc::vec::Vec;
 use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags};
@@ -83,7 +84,7 @@ pub fn plan(spec: &Spec) -> Result<Plan> {
         match ns.path.as_deref() {
             None | Some("") => new |= f,
             Some(path) => {
-                let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                let fd = rustix::fs::open(cs(path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
                     .map_err(|e| Error::sys(format_args!("linux.namespaces[{i}].path: open {path}"), e))?;
                 let actual = syscalls::ns::ioctl_ns_get_nstype(&fd).map_err(|e| {
                     Error::sys(format_args!("linux.namespaces[{i}].path: {path} is not a namespace"), e)
@@ -99,7 +100,15 @@ pub fn plan(spec: &Spec) -> Result<Plan> {
             }
         }
     }
-    join.sort_by_key(|(f, _)| JOIN_ORDER.iter().position(|o| o == f));
+    // Insertion sort (stable, a handful of entries): core's sort would add ~4 KB to the binary.
+    let rank = |f: CloneFlags| JOIN_ORDER.iter().position(|o| *o == f);
+    for i in 1..join.len() {
+        let mut j = i;
+        while j > 0 && rank(join[j - 1].0) > rank(join[j].0) {
+            join.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     let joins = |f: CloneFlags| join.iter().any(|(j, _)| *j == f);
 
     let time_offsets = linux.is_some_and(|l| !l.time_offsets.is_empty());

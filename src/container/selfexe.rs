@@ -12,12 +12,12 @@ const SEALS: SealFlags = SealFlags::SEAL.union(SealFlags::SHRINK).union(SealFlag
 /// Returns when rsrun runs from a sealed copy; otherwise makes one and re-executes it with the same
 /// argv and environment (and does not return).
 pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core::ffi::c_char]) -> Result<()> {
-    let exe = open("/proc/self/exe", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context("open /proc/self/exe")?;
+    let exe = open(c"/proc/self/exe", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context("open /proc/self/exe")?;
     if fcntl_get_seals(&exe).is_ok_and(|s| s.contains(SEALS)) {
         crate::rt::done_with(exe);
         return Ok(());
     }
-    let copy = memfd_create("rsrun", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING).context("memfd_create")?;
+    let copy = memfd_create(c"rsrun", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING).context("memfd_create")?;
     // sendfile from a regular file copies all it is asked for unless it reaches the end, so asking
     // for more than any binary holds needs no fstat: a short count is the end of the file.
     const ASK: usize = 1 << 30;

@@ -3,6 +3,7 @@
 use crate::cli::Global;
 use crate::error::{Context, Error, Result};
 use crate::state::{Container, EXEC_FIFO, Id, State, Status, Store};
+use crate::rt::cs;
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
@@ -30,12 +31,12 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
 /// Releases the init blocked on the exec fifo and runs the poststart hooks.
 pub fn start(c: &Container, st: &State) -> Result<()> {
     // Non-blocking: with no reader (the init is gone) the open fails with ENXIO instead of hanging.
-    let fifo = rustix::fs::openat(c.dir(), EXEC_FIFO, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
-        .with_context(|| alloc::format!("open {}/{EXEC_FIFO}", c.path()))?;
-    rustix::io::write(&fifo, b"0").with_context(|| alloc::format!("write {}/{EXEC_FIFO}", c.path()))?;
+    let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
+        .context(format_args!("open {}/{EXEC_FIFO}", c.path()))?;
+    rustix::io::write(&fifo, b"0").context(format_args!("write {}/{EXEC_FIFO}", c.path()))?;
     crate::rt::done_with(fifo);
-    rustix::fs::unlinkat(c.dir(), EXEC_FIFO, AtFlags::empty())
-        .with_context(|| alloc::format!("remove {}/{EXEC_FIFO}", c.path()))?;
+    rustix::fs::unlinkat(c.dir(), cs(EXEC_FIFO), AtFlags::empty())
+        .context(format_args!("remove {}/{EXEC_FIFO}", c.path()))?;
     run_hooks(st, "poststart", Status::Running)
 }
 

@@ -14,7 +14,7 @@
 //! inheritable cannot be raised (the kernel's invariant): it is skipped, as runc (with a warning) and
 //! crun do. `crun spec` itself writes such a config (ambient without inheritable).
 use crate::bail;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::spec::{Capabilities, Str};
 use rustix::io::Errno;
 use rustix::thread::{CapabilitySet, CapabilitySets};
@@ -103,7 +103,7 @@ fn mask(list: &[Str<'_>], field: &str) -> Result<u64> {
     for (i, n) in list.iter().enumerate() {
         match number(n) {
             Some(c) => m |= 1 << c,
-            None => return Err(Error::msg(format_args!("{field}[{i}]: unknown capability {n:?}"))),
+            None => return Err(Error::msg(format_args!("{field}[{i}]: unknown capability {}", Quoted::str(n)))),
         }
     }
     Ok(m)

@@ -17,6 +17,7 @@ use super::mountinfo;
 use super::mounts::{self, Mounter, Want};
 use super::sys::{self, Attr};
 use crate::error::{Context as _, Result};
+use crate::rt::cs;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -39,7 +40,7 @@ struct Hierarchy {
 pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> Result<()> {
     let v2_host = match mt.ctx.cgroup {
         Some(cg) => cg.mode() == crate::cgroups::Mode::V2,
-        None => rustix::fs::statfs("/sys/fs/cgroup").context("statfs /sys/fs/cgroup")?.f_type as u32 == g::CGROUP2_SUPER_MAGIC,
+        None => rustix::fs::statfs(c"/sys/fs/cgroup").context("statfs /sys/fs/cgroup")?.f_type as u32 == g::CGROUP2_SUPER_MAGIC,
     };
     if v2_host {
         return v2(mt, src, opts, dest);
@@ -75,7 +76,7 @@ fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> 
         Some(cg) => cg
             .v1_hierarchies()
             .map(|(mnt, dir, controllers)| Hierarchy {
-                name: String::from(mnt.rsplit('/').next().unwrap_or("")),
+                name: String::from(crate::rt::after_last(mnt, b'/')),
                 controllers,
                 source: String::from(dir),
             })
@@ -96,7 +97,7 @@ fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> 
     // SAFETY: mount_root's fds stay open until exec.
     let dir = unsafe { BorrowedFd::borrow_raw(root) };
     for h in &hier {
-        rustix::fs::mkdirat(dir, h.name.as_str(), rustix::fs::Mode::from_raw_mode(0o755))
+        rustix::fs::mkdirat(dir, cs(&h.name), rustix::fs::Mode::from_raw_mode(0o755))
             .context(format_args!("mkdir {}", h.name))?;
         let target = sys::fd_child_path(dir, &h.name);
         if mt.ctx.new_cgroupns {
@@ -108,7 +109,7 @@ fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> 
         .context(format_args!("mount cgroup {} on {}", h.controllers, h.name))?;
         if h.name.contains(',') {
             for c in h.name.split(',') {
-                match rustix::fs::symlinkat(h.name.as_str(), dir, c) {
+                match rustix::fs::symlinkat(cs(&h.name), dir, cs(c)) {
                     Ok(()) | Err(Errno::EXIST) => {}
                     Err(e) => return Err(e).context(format_args!("symlink {c}")),
                 }
@@ -154,14 +155,14 @@ fn hierarchies(mountinfo: &str, cgroup: &str) -> Vec<Hierarchy> {
         else {
             continue;
         };
-        let name = m.mount_point.rsplit('/').next().unwrap_or("");
+        let name = crate::rt::after_last(&m.mount_point, b'/');
         if name.is_empty() || out.iter().any(|h| h.name == name || h.controllers == ctrls) {
             continue;
         }
         // The cgroup path relative to the mount's root (the mount may show a subtree).
-        let root = m.root.trim_end_matches('/');
+        let root = crate::rt::trim_end(&m.root, b'/');
         let rel = path.strip_prefix(root).unwrap_or(path);
-        let source = format!("{}{}", m.mount_point.trim_end_matches('/'), if rel == "/" { "" } else { rel });
+        let source = format!("{}{}", crate::rt::trim_end(&m.mount_point, b'/'), if rel == "/" { "" } else { rel });
         out.push(Hierarchy { name: String::from(name), controllers: String::from(ctrls), source });
     }
     out
@@ -169,7 +170,7 @@ fn hierarchies(mountinfo: &str, cgroup: &str) -> Vec<Hierarchy> {
 
 /// This process's cgroup2 path from `/proc/self/cgroup` ("0::/path").
 fn own_v2_path(cgroup: &str) -> &str {
-    cgroup.lines().find_map(|l| l.strip_prefix("0::")).unwrap_or("/").trim_end_matches('/')
+    cgroup.lines().find_map(|l| l.strip_prefix("0::")).map_or("", |r| crate::rt::trim_end(r, b'/'))
 }
 
 #[cfg(test)]

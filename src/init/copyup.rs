@@ -9,6 +9,7 @@ use super::mount_opts::{self, MountOpts};
 use super::mounts::{Mounter, Want, apply_post, has_option, is_strict};
 use super::sys::{leak, release};
 use crate::error::{Context as _, Result};
+use crate::rt::cs;
 use alloc::format;
 use alloc::vec::Vec;
 use linux_raw_sys::general as g;
@@ -19,13 +20,13 @@ use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags};
 pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> Result<()> {
     let strict = is_strict(dest);
     let t = mt.target(dest, Want::Dir, strict)?;
-    let fs = rustix::mount::fsopen("tmpfs", FsOpenFlags::FSOPEN_CLOEXEC).context("fsopen tmpfs")?;
+    let fs = rustix::mount::fsopen(c"tmpfs", FsOpenFlags::FSOPEN_CLOEXEC).context("fsopen tmpfs")?;
     let source = if src.is_empty() { "tmpfs" } else { src };
-    rustix::mount::fsconfig_set_string(&fs, "source", source).context("tmpfs source")?;
+    rustix::mount::fsconfig_set_string(&fs, c"source", cs(source)).context("tmpfs source")?;
     for o in opts.data.split(',').filter(|o| !o.is_empty()) {
         match o.split_once('=') {
-            Some((k, v)) => rustix::mount::fsconfig_set_string(&fs, k, v),
-            None => rustix::mount::fsconfig_set_flag(&fs, o),
+            Some((k, v)) => rustix::mount::fsconfig_set_string(&fs, cs(k), cs(v)),
+            None => rustix::mount::fsconfig_set_flag(&fs, cs(o)),
         }
         .context(format_args!("tmpfs option {o}"))?;
     }
@@ -33,18 +34,18 @@ pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &s
         [(g::MS_SYNCHRONOUS, "sync"), (g::MS_DIRSYNC, "dirsync"), (g::MS_LAZYTIME, "lazytime"), (g::MS_MANDLOCK, "mand")]
     {
         if opts.flags & ms != 0 {
-            rustix::mount::fsconfig_set_flag(&fs, name).context(format_args!("tmpfs option {name}"))?;
+            rustix::mount::fsconfig_set_flag(&fs, cs(name)).context(format_args!("tmpfs option {name}"))?;
         }
     }
     // The image's directory, to copy from (a target just created is empty: nothing to copy).
     let src = if t.created { None } else { Some(t.reopen(OFlags::RDONLY | OFlags::DIRECTORY).context("open source")?) };
     let mut owner = None;
     if let Some(src) = &src {
-        let st = rustix::fs::statx(src, "", AtFlags::EMPTY_PATH, StatxFlags::MODE | StatxFlags::UID | StatxFlags::GID)
+        let st = rustix::fs::statx(src, c"", AtFlags::EMPTY_PATH, StatxFlags::MODE | StatxFlags::UID | StatxFlags::GID)
             .context("stat source")?;
         if !has_option(&opts.data, "mode") {
-            let mode = format!("{:o}", st.stx_mode & 0o7777);
-            rustix::mount::fsconfig_set_string(&fs, "mode", mode.as_str()).context("tmpfs option mode")?;
+            let mode = format!("{:o}", u32::from(st.stx_mode) & 0o7777);
+            rustix::mount::fsconfig_set_string(&fs, c"mode", cs(&mode)).context("tmpfs option mode")?;
         }
         if (st.stx_uid, st.stx_gid) != (0, 0) && !has_option(&opts.data, "uid") && !has_option(&opts.data, "gid") {
             owner = Some((st.stx_uid, st.stx_gid));
@@ -99,7 +100,7 @@ fn copy_dir(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> Result<()> {
         if name == c"." || name == c".." {
             continue;
         }
-        copy_entry(src, dst, name).context(name.to_string_lossy())?;
+        copy_entry(src, dst, name).context(crate::rt::lossy(name.to_bytes()))?;
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ use super::sys::{self, leak, release};
 use crate::bail;
 use crate::error::{Context as _, Result};
 use crate::spec::{Device, Spec};
+use crate::rt::cs;
 use alloc::format;
 use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -122,7 +123,7 @@ impl Node {
 fn make(dir: BorrowedFd<'_>, fresh: bool, name: &str, host_path: &str, node: &Node, bind: bool) -> Result<()> {
     if !bind {
         let dev = if node.kind == FileType::Fifo { 0 } else { rustix::fs::makedev(node.major, node.minor) };
-        match rustix::fs::mknodat(dir, name, node.kind, Mode::from_raw_mode(node.mode), dev) {
+        match rustix::fs::mknodat(dir, cs(name), node.kind, Mode::from_raw_mode(node.mode), dev) {
             Ok(()) => {}
             // runc keeps what the image has.
             Err(Errno::EXIST) => return Ok(()),
@@ -131,7 +132,7 @@ fn make(dir: BorrowedFd<'_>, fresh: bool, name: &str, host_path: &str, node: &No
         }
         if (node.uid, node.gid) != (0, 0) {
             let (u, g) = (rustix::fs::Uid::from_raw(node.uid), rustix::fs::Gid::from_raw(node.gid));
-            rustix::fs::chownat(dir, name, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW).context("chown")?;
+            rustix::fs::chownat(dir, cs(name), Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW).context("chown")?;
         }
         return Ok(());
     }
@@ -144,7 +145,7 @@ fn bind_node(dir: BorrowedFd<'_>, fresh: bool, name: &str, host_path: &str) -> R
     if fresh {
         return mount(host_path, &sys::fd_child_path(dir, name), "", g::MS_BIND, "").context(format_args!("bind {host_path}"));
     }
-    let fd = rustix::fs::openat(dir, name, PATH_FLAGS | OFlags::NOFOLLOW, Mode::empty()).context("open bind target")?;
+    let fd = rustix::fs::openat(dir, cs(name), PATH_FLAGS | OFlags::NOFOLLOW, Mode::empty()).context("open bind target")?;
     mount(host_path, &sys::fd_path(fd.as_fd()), "", g::MS_BIND, "").context(format_args!("bind {host_path}"))?;
     release(fd);
     Ok(())
@@ -152,10 +153,10 @@ fn bind_node(dir: BorrowedFd<'_>, fresh: bool, name: &str, host_path: &str) -> R
 
 /// symlinkat(target, dir, name); an existing entry is kept, or replaced when `replace` (ptmx).
 fn symlink(dir: BorrowedFd<'_>, target: &str, name: &str, replace: bool) -> Result<()> {
-    match rustix::fs::symlinkat(target, dir, name) {
+    match rustix::fs::symlinkat(cs(target), dir, cs(name)) {
         Err(Errno::EXIST) if replace => {
-            rustix::fs::unlinkat(dir, name, AtFlags::empty()).context(format_args!("remove /dev/{name}"))?;
-            rustix::fs::symlinkat(target, dir, name)
+            rustix::fs::unlinkat(dir, cs(name), AtFlags::empty()).context(format_args!("remove /dev/{name}"))?;
+            rustix::fs::symlinkat(cs(target), dir, cs(name))
         }
         Err(Errno::EXIST) => Ok(()),
         r => r,

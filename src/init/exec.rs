@@ -1,7 +1,7 @@
 //! The command line: `process.env` checked and merged, `process.args[0]` resolved on the container's
 //! PATH, argv and envp packed once for execve.
 use crate::bail;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::rt::cstrs::CStrs;
 use crate::spec::Str;
 use alloc::ffi::CString;
@@ -23,13 +23,13 @@ impl Env {
         let mut e = Self(Vec::with_capacity(env.len() + 2));
         for (i, kv) in env.iter().enumerate() {
             let Some((name, value)) = kv.split_once('=') else {
-                bail!("process.env[{i}]: invalid environment variable {kv:?}: missing '='");
+                bail!("process.env[{i}]: invalid environment variable {}: missing '='", Quoted::str(kv));
             };
             if name.is_empty() {
-                bail!("process.env[{i}]: invalid environment variable {kv:?}: empty name");
+                bail!("process.env[{i}]: invalid environment variable {}: empty name", Quoted::str(kv));
             }
             if kv.contains('\0') {
-                bail!("process.env[{i}]: invalid environment variable {kv:?}: contains a NUL byte");
+                bail!("process.env[{i}]: invalid environment variable {}: contains a NUL byte", Quoted::str(kv));
             }
             e.set(name.as_bytes(), value.as_bytes());
         }
@@ -80,7 +80,7 @@ fn join(cwd: &str, dir: &[u8], name: &[u8]) -> Vec<u8> {
 /// following symlinks inside the container's root). Permission for the final user is checked once
 /// more after the user switch (`check_access`).
 fn executable(path: &[u8]) -> core::result::Result<(), Errno> {
-    let st = rustix::fs::statat(CWD, path, AtFlags::empty())?;
+    let st = rustix::fs::statat(CWD, crate::rt::CPath(path), AtFlags::empty())?;
     match FileType::from_raw_mode(st.st_mode) {
         FileType::RegularFile if st.st_mode & 0o111 != 0 => Ok(()),
         FileType::RegularFile => Err(Errno::ACCESS),
@@ -102,9 +102,9 @@ pub fn resolve(arg0: &str, env: &Env, cwd: &str) -> Result<CString> {
             let shown = core::str::from_utf8(&path).unwrap_or(arg0);
             return Err(match e {
                 Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::NAMETOOLONG => {
-                    Error::sys(format_args!("exec: {arg0:?}: stat {shown}"), e)
+                    Error::sys(format_args!("exec: {}: stat {shown}", Quoted::str(arg0)), e)
                 }
-                _ => Error::sys(format_args!("exec: {arg0:?}"), e),
+                _ => Error::sys(format_args!("exec: {}", Quoted::str(arg0)), e),
             });
         }
         path
@@ -123,7 +123,7 @@ pub fn resolve(arg0: &str, env: &Env, cwd: &str) -> Result<CString> {
         }
         match hit {
             Some(p) => p,
-            None => bail!("exec: {arg0:?}: executable file not found in $PATH"),
+            None => bail!("exec: {}: executable file not found in $PATH", Quoted::str(arg0)),
         }
     };
     CString::new(found).map_err(|_| Error::msg("process.args[0]: contains a NUL byte"))
@@ -135,7 +135,7 @@ pub fn resolve(arg0: &str, env: &Env, cwd: &str) -> Result<CString> {
 /// instead of the container's first instant after `start`.
 pub fn check_access(exe: &CString, arg0: &str) -> Result<()> {
     rustix::fs::accessat(CWD, exe.as_c_str(), rustix::fs::Access::EXEC_OK, AtFlags::EACCESS)
-        .map_err(|e| Error::sys(format_args!("exec: {arg0:?}"), e))
+        .map_err(|e| Error::sys(format_args!("exec: {}", Quoted::str(arg0)), e))
 }
 
 /// argv, envp and the resolved path, packed once so that the final execve allocates nothing.
@@ -190,7 +190,7 @@ impl Command {
         };
         // SAFETY: as above, every pointer before the final NULL is a C string.
         let e = unsafe { syscalls::process::execve(&self.exe, argv, envp) };
-        Error::sys(format_args!("exec {}", self.exe.to_string_lossy()), e)
+        Error::sys(format_args!("exec {}", crate::rt::lossy(self.exe.as_bytes())), e)
     }
 }
 

@@ -13,6 +13,7 @@ use super::sys::{self, Attr};
 use crate::bail;
 use crate::error::{Context as _, Result};
 use crate::spec::{IdMapping, NsType, Spec};
+use crate::rt::cs;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -64,7 +65,7 @@ pub fn prepare(spec: &Spec<'_>, bundle: &str) -> Result<Prepared> {
         let joined = linux.and_then(|l| l.namespaces.iter().find(|n| n.kind == NsType::User)).and_then(|n| n.path.as_deref());
         let ns_fd = match (uid.is_empty() && gid.is_empty(), joined) {
             (true, Some(path)) => {
-                let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                let fd = rustix::fs::open(cs(path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
                     .context(format_args!("open user namespace {path}"))?;
                 userns.push((Vec::new(), Vec::new(), fd));
                 userns.len() - 1
@@ -80,7 +81,7 @@ pub fn prepare(spec: &Spec<'_>, bundle: &str) -> Result<Prepared> {
             },
         };
         let rec = if opts.is_recursive_bind() { OpenTreeFlags::AT_RECURSIVE } else { OpenTreeFlags::empty() };
-        let tree = rustix::mount::open_tree(CWD, src.as_str(), OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec)
+        let tree = rustix::mount::open_tree(CWD, cs(&src), OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec)
             .context(format_args!("mounts[{i}]: open_tree {src}"))?;
         let attr = Attr { set: g::MOUNT_ATTR_IDMAP, userns: Some(userns[ns_fd].2.as_fd()), ..Attr::default() };
         match sys::mount_setattr(tree.as_fd(), opts.idmap == Some(Idmap::Recursive), &attr) {
@@ -113,7 +114,7 @@ fn userns_with(uid: &[IdMapping], gid: &[IdMapping]) -> Result<OwnedFd> {
         write_map(pid, "uid_map", uid)?;
         write_map(pid, "gid_map", gid)?;
         let path = format!("/proc/{pid}/ns/user");
-        rustix::fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context(format_args!("open {path}"))
+        rustix::fs::open(cs(&path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context(format_args!("open {path}"))
     })();
     // SAFETY: pid is the positive id of the child just cloned.
     let pid = unsafe { Pid::from_raw_unchecked(pid as i32) };
@@ -128,7 +129,7 @@ fn write_map(pid: usize, file: &str, map: &[IdMapping]) -> Result<()> {
         let _ = writeln!(text, "{} {} {}", m.container_id, m.host_id, m.size);
     }
     let path = format!("/proc/{pid}/{file}");
-    let fd = rustix::fs::open(path.as_str(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
+    let fd = rustix::fs::open(cs(&path), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {path}"))?;
     rustix::io::write(&fd, text.as_bytes()).context(format_args!("write {path}"))?;
     Ok(())

@@ -6,7 +6,7 @@
 //! without that LSM is refused before clone3 with an error naming the field, rather than with the
 //! kernel's EINVAL on the write ("write /proc/self/attr/exec: invalid argument", runc 1.1).
 use crate::bail;
-use crate::error::Result;
+use crate::error::{Quoted, Result};
 use crate::procfs::Procfs;
 use alloc::format;
 use rustix::fs::{Mode, OFlags};
@@ -18,7 +18,7 @@ const SELINUX_MAGIC: u32 = 0xf97c_ff8c;
 /// 3 syscalls, only when a profile is configured).
 pub fn apparmor_enabled() -> bool {
     let Ok(fd) = rustix::fs::open(
-        "/sys/module/apparmor/parameters/enabled",
+        c"/sys/module/apparmor/parameters/enabled",
         OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
         Mode::empty(),
     ) else {
@@ -30,14 +30,14 @@ pub fn apparmor_enabled() -> bool {
 
 /// SELinux is enabled when selinuxfs is mounted at /sys/fs/selinux (one statfs).
 pub fn selinux_enabled() -> bool {
-    matches!(rustix::fs::statfs("/sys/fs/selinux"), Ok(st) if st.f_type as u32 == SELINUX_MAGIC)
+    matches!(rustix::fs::statfs(c"/sys/fs/selinux"), Ok(st) if st.f_type as u32 == SELINUX_MAGIC)
 }
 
 /// Checks a label's text (the attribute files take one line) and that the host has the LSM.
 pub fn validate(apparmor: Option<&str>, selinux: Option<&str>) -> Result<()> {
     if let Some(p) = apparmor.filter(|p| !p.is_empty()) {
         if p.contains(['\0', '\n']) {
-            bail!("process.apparmorProfile: invalid profile name {p:?}");
+            bail!("process.apparmorProfile: invalid profile name {}", Quoted::str(p));
         }
         if !apparmor_enabled() {
             bail!("process.apparmorProfile: AppArmor is not enabled on this host (/sys/module/apparmor/parameters/enabled)");
@@ -45,7 +45,7 @@ pub fn validate(apparmor: Option<&str>, selinux: Option<&str>) -> Result<()> {
     }
     if let Some(l) = selinux.filter(|l| !l.is_empty()) {
         if l.contains(['\0', '\n']) {
-            bail!("process.selinuxLabel: invalid label {l:?}");
+            bail!("process.selinuxLabel: invalid label {}", Quoted::str(l));
         }
         if !selinux_enabled() {
             bail!("process.selinuxLabel: selinux label is specified in config, but selinux is disabled or not supported");

@@ -93,7 +93,7 @@ pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>) -> Result<()> {
 fn dev_null(root: &Root) -> Result<OwnedFd> {
     let fd = rustix::fs::openat2(
         root.fd(),
-        "dev/null",
+        c"dev/null",
         PATH_FLAGS | OFlags::NOFOLLOW,
         Mode::empty(),
         ResolveFlags::IN_ROOT | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,

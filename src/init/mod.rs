@@ -34,7 +34,7 @@ mod dev;
 mod idmap;
 mod masks;
 mod mount_opts;
-mod mountinfo;
+pub(crate) mod mountinfo;
 mod mounts;
 mod paths;
 mod sys;
@@ -179,7 +179,7 @@ fn join_namespaces(ctx: &Context, l: &Launch) -> Result<()> {
     use rustix::thread::{UnshareFlags, move_into_link_name_space, unshare_unsafe};
     for (f, fd) in &l.plan.join {
         move_into_link_name_space(fd.as_fd(), None)
-            .with_context(|| alloc::format!("join the {} namespace", crate::container::ns::name(*f)))?;
+            .context(format_args!("join the {} namespace", crate::container::ns::name(*f)))?;
     }
     if !l.plan.unshare.is_empty() {
         // SAFETY: single-threaded; unsharing namespaces affects only this process (and its children).

@@ -8,6 +8,7 @@
 //! (runc clears a single atime bit, which mount_setattr refuses with EINVAL).
 use alloc::string::String;
 use alloc::vec::Vec;
+use crate::rt::table::Table;
 use linux_raw_sys::general as g;
 
 /// MS_* flags that describe one mount point (not the superblock): what a bind remount can change.
@@ -62,45 +63,45 @@ impl MountOpts {
     }
 }
 
-/// `(name, clears?, MS_* flag)`: the mount(2) flag words runc knows.
-const FLAGS: &[(&str, bool, u32)] = &[
-    ("async", true, g::MS_SYNCHRONOUS),
-    ("atime", true, g::MS_NOATIME),
-    ("bind", false, g::MS_BIND),
-    ("defaults", false, 0),
-    ("dev", true, g::MS_NODEV),
-    ("diratime", true, g::MS_NODIRATIME),
-    ("dirsync", false, g::MS_DIRSYNC),
-    ("exec", true, g::MS_NOEXEC),
-    ("iversion", false, g::MS_I_VERSION),
-    ("lazytime", false, g::MS_LAZYTIME),
-    ("loud", true, g::MS_SILENT),
-    ("mand", false, g::MS_MANDLOCK),
-    ("noatime", false, g::MS_NOATIME),
-    ("nodev", false, g::MS_NODEV),
-    ("nodiratime", false, g::MS_NODIRATIME),
-    ("noexec", false, g::MS_NOEXEC),
-    ("noiversion", true, g::MS_I_VERSION),
-    ("nolazytime", true, g::MS_LAZYTIME),
-    ("nomand", true, g::MS_MANDLOCK),
-    ("norelatime", true, g::MS_RELATIME),
-    ("nostrictatime", true, g::MS_STRICTATIME),
-    ("nosuid", false, g::MS_NOSUID),
-    ("nosymfollow", false, g::MS_NOSYMFOLLOW),
-    ("rbind", false, g::MS_BIND | g::MS_REC),
-    ("relatime", false, g::MS_RELATIME),
-    ("remount", false, g::MS_REMOUNT),
-    ("ro", false, g::MS_RDONLY),
-    ("rw", true, g::MS_RDONLY),
-    ("silent", false, g::MS_SILENT),
-    ("strictatime", false, g::MS_STRICTATIME),
-    ("suid", true, g::MS_NOSUID),
-    ("symfollow", true, g::MS_NOSYMFOLLOW),
-    ("sync", false, g::MS_SYNCHRONOUS),
+/// `(name, (clears?, MS_* flag))`: the mount(2) flag words runc knows.
+const FLAGS: Table<(bool, u32)> = crate::table![
+    ("async", (true, g::MS_SYNCHRONOUS)),
+    ("atime", (true, g::MS_NOATIME)),
+    ("bind", (false, g::MS_BIND)),
+    ("defaults", (false, 0)),
+    ("dev", (true, g::MS_NODEV)),
+    ("diratime", (true, g::MS_NODIRATIME)),
+    ("dirsync", (false, g::MS_DIRSYNC)),
+    ("exec", (true, g::MS_NOEXEC)),
+    ("iversion", (false, g::MS_I_VERSION)),
+    ("lazytime", (false, g::MS_LAZYTIME)),
+    ("loud", (true, g::MS_SILENT)),
+    ("mand", (false, g::MS_MANDLOCK)),
+    ("noatime", (false, g::MS_NOATIME)),
+    ("nodev", (false, g::MS_NODEV)),
+    ("nodiratime", (false, g::MS_NODIRATIME)),
+    ("noexec", (false, g::MS_NOEXEC)),
+    ("noiversion", (true, g::MS_I_VERSION)),
+    ("nolazytime", (true, g::MS_LAZYTIME)),
+    ("nomand", (true, g::MS_MANDLOCK)),
+    ("norelatime", (true, g::MS_RELATIME)),
+    ("nostrictatime", (true, g::MS_STRICTATIME)),
+    ("nosuid", (false, g::MS_NOSUID)),
+    ("nosymfollow", (false, g::MS_NOSYMFOLLOW)),
+    ("rbind", (false, g::MS_BIND | g::MS_REC)),
+    ("relatime", (false, g::MS_RELATIME)),
+    ("remount", (false, g::MS_REMOUNT)),
+    ("ro", (false, g::MS_RDONLY)),
+    ("rw", (true, g::MS_RDONLY)),
+    ("silent", (false, g::MS_SILENT)),
+    ("strictatime", (false, g::MS_STRICTATIME)),
+    ("suid", (true, g::MS_NOSUID)),
+    ("symfollow", (true, g::MS_NOSYMFOLLOW)),
+    ("sync", (false, g::MS_SYNCHRONOUS)),
 ];
 
 /// Propagation words and the mount(2) flags they mean.
-pub const PROPAGATION: &[(&str, u32)] = &[
+pub const PROPAGATION: Table<u32> = crate::table![
     ("private", g::MS_PRIVATE),
     ("rprivate", g::MS_PRIVATE | g::MS_REC),
     ("shared", g::MS_SHARED),
@@ -114,33 +115,31 @@ pub const PROPAGATION: &[(&str, u32)] = &[
 /// Marks an atime mode change in `REC_ATTRS`: set this mode and clear MOUNT_ATTR__ATIME.
 const ATIME_MODE: u32 = 1 << 31;
 
-/// `(name, clears?, MOUNT_ATTR_*)`: recursive attributes, applied with mount_setattr(AT_RECURSIVE).
-const REC_ATTRS: &[(&str, bool, u32)] = &[
-    ("rro", false, g::MOUNT_ATTR_RDONLY),
-    ("rrw", true, g::MOUNT_ATTR_RDONLY),
-    ("rnosuid", false, g::MOUNT_ATTR_NOSUID),
-    ("rsuid", true, g::MOUNT_ATTR_NOSUID),
-    ("rnodev", false, g::MOUNT_ATTR_NODEV),
-    ("rdev", true, g::MOUNT_ATTR_NODEV),
-    ("rnoexec", false, g::MOUNT_ATTR_NOEXEC),
-    ("rexec", true, g::MOUNT_ATTR_NOEXEC),
-    ("rnodiratime", false, g::MOUNT_ATTR_NODIRATIME),
-    ("rdiratime", true, g::MOUNT_ATTR_NODIRATIME),
-    ("rrelatime", false, ATIME_MODE | g::MOUNT_ATTR_RELATIME),
-    ("rnorelatime", true, 0),
-    ("rnoatime", false, ATIME_MODE | g::MOUNT_ATTR_NOATIME),
-    ("ratime", false, ATIME_MODE | g::MOUNT_ATTR_RELATIME),
-    ("rstrictatime", false, ATIME_MODE | g::MOUNT_ATTR_STRICTATIME),
-    ("rnostrictatime", false, ATIME_MODE | g::MOUNT_ATTR_RELATIME),
-    ("rnosymfollow", false, g::MOUNT_ATTR_NOSYMFOLLOW),
-    ("rsymfollow", true, g::MOUNT_ATTR_NOSYMFOLLOW),
+/// `(name, (clears?, MOUNT_ATTR_*))`: recursive attributes, applied with mount_setattr(AT_RECURSIVE).
+const REC_ATTRS: Table<(bool, u32)> = crate::table![
+    ("rro", (false, g::MOUNT_ATTR_RDONLY)),
+    ("rrw", (true, g::MOUNT_ATTR_RDONLY)),
+    ("rnosuid", (false, g::MOUNT_ATTR_NOSUID)),
+    ("rsuid", (true, g::MOUNT_ATTR_NOSUID)),
+    ("rnodev", (false, g::MOUNT_ATTR_NODEV)),
+    ("rdev", (true, g::MOUNT_ATTR_NODEV)),
+    ("rnoexec", (false, g::MOUNT_ATTR_NOEXEC)),
+    ("rexec", (true, g::MOUNT_ATTR_NOEXEC)),
+    ("rnodiratime", (false, g::MOUNT_ATTR_NODIRATIME)),
+    ("rdiratime", (true, g::MOUNT_ATTR_NODIRATIME)),
+    ("rrelatime", (false, ATIME_MODE | g::MOUNT_ATTR_RELATIME)),
+    ("rnorelatime", (true, 0)),
+    ("rnoatime", (false, ATIME_MODE | g::MOUNT_ATTR_NOATIME)),
+    ("ratime", (false, ATIME_MODE | g::MOUNT_ATTR_RELATIME)),
+    ("rstrictatime", (false, ATIME_MODE | g::MOUNT_ATTR_STRICTATIME)),
+    ("rnostrictatime", (false, ATIME_MODE | g::MOUNT_ATTR_RELATIME)),
+    ("rnosymfollow", (false, g::MOUNT_ATTR_NOSYMFOLLOW)),
+    ("rsymfollow", (true, g::MOUNT_ATTR_NOSYMFOLLOW)),
 ];
 
 /// Every option word rsrun interprets (the rest is filesystem data); `features` lists these.
 pub fn known_options() -> impl Iterator<Item = &'static str> {
-    FLAGS.iter().map(|f| f.0).chain(PROPAGATION.iter().map(|p| p.0)).chain(REC_ATTRS.iter().map(|r| r.0)).chain(
-        ["tmpcopyup", "idmap", "ridmap"],
-    )
+    FLAGS.names().chain(PROPAGATION.names()).chain(REC_ATTRS.names()).chain(["tmpcopyup", "idmap", "ridmap"])
 }
 
 /// Parses `mounts[].options`. Never fails: what is not a known word is filesystem data, as in runc.
@@ -148,7 +147,7 @@ pub fn parse<S: AsRef<str>>(options: &[S]) -> MountOpts {
     let mut m = MountOpts::default();
     for o in options {
         let o = o.as_ref();
-        if let Some(&(_, clear, flag)) = FLAGS.iter().find(|f| f.0 == o) {
+        if let Some(&(clear, flag)) = FLAGS.get(o) {
             if clear {
                 m.flags &= !flag;
                 m.cleared |= flag;
@@ -156,9 +155,9 @@ pub fn parse<S: AsRef<str>>(options: &[S]) -> MountOpts {
                 m.flags |= flag;
                 m.cleared &= !flag;
             }
-        } else if let Some(&(_, p)) = PROPAGATION.iter().find(|p| p.0 == o) {
+        } else if let Some(&p) = PROPAGATION.get(o) {
             m.propagation.push(p);
-        } else if let Some(&(_, clear, attr)) = REC_ATTRS.iter().find(|r| r.0 == o) {
+        } else if let Some(&(clear, attr)) = REC_ATTRS.get(o) {
             if attr & ATIME_MODE != 0 {
                 m.rec_clr |= g::MOUNT_ATTR__ATIME;
                 m.rec_set = (m.rec_set & !g::MOUNT_ATTR__ATIME) | (attr & !ATIME_MODE);

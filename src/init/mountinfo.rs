@@ -52,7 +52,7 @@ pub fn unescape(s: &str) -> Cow<'_, str> {
             i += 1;
         }
     }
-    Cow::Owned(alloc::string::String::from_utf8_lossy(&out).into_owned())
+    Cow::Owned(crate::rt::lossy(&out).into_owned())
 }
 
 #[cfg(test)]

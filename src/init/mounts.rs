@@ -17,6 +17,7 @@ use super::paths::{self, Create, PATH_FLAGS, Root};
 use super::sys::{self, Attr, leak, release};
 use crate::bail;
 use crate::error::{Context as _, Error, Result};
+use crate::rt::cs;
 use crate::spec::Mount;
 use alloc::borrow::Cow;
 use alloc::format;
@@ -85,7 +86,7 @@ impl Target {
     /// Opens the target itself with `flags` (e.g. to read a directory the target covers).
     pub fn reopen(&self, flags: OFlags) -> core::result::Result<OwnedFd, Errno> {
         let name = if self.name.is_empty() { "." } else { self.name.as_str() };
-        rustix::fs::openat(self.dir(), name, flags | OFlags::NOFOLLOW | OFlags::CLOEXEC, rustix::fs::Mode::empty())
+        rustix::fs::openat(self.dir(), cs(name), flags | OFlags::NOFOLLOW | OFlags::CLOEXEC, rustix::fs::Mode::empty())
     }
 
     /// Attaches the detached tree `tree` here.
@@ -94,7 +95,7 @@ impl Target {
         if self.name.is_empty() {
             rustix::mount::move_mount(tree, c"", self.dir(), c"", flags | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH)
         } else {
-            rustix::mount::move_mount(tree, c"", self.dir(), self.name.as_str(), flags)
+            rustix::mount::move_mount(tree, c"", self.dir(), cs(&self.name), flags)
         }
     }
 }
@@ -165,10 +166,10 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
         let mut data = Cow::Borrowed(opts.data.as_str());
         if tmpfs && !t.created && opts.flags & g::MS_REMOUNT == 0 && !has_option(&opts.data, "mode") {
             // runc keeps the mode of the directory a tmpfs covers unless "mode=" says otherwise.
-            let st = rustix::fs::statx(t.dir(), "", AtFlags::EMPTY_PATH, StatxFlags::MODE)
+            let st = rustix::fs::statx(t.dir(), c"", AtFlags::EMPTY_PATH, StatxFlags::MODE)
                 .context("stat target")?;
             let sep = if data.is_empty() { "" } else { "," };
-            data = Cow::Owned(format!("mode={:o}{sep}{data}", st.stx_mode & 0o7777));
+            data = Cow::Owned(format!("mode={:o}{sep}{data}", u32::from(st.stx_mode) & 0o7777));
         }
         let delay_ro = (tmpfs || dest == "dev") && opts.flags & g::MS_RDONLY != 0;
         let flags = opts.flags & !if delay_ro { g::MS_RDONLY } else { 0 };
@@ -210,7 +211,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
             if src.starts_with('/') { Cow::Borrowed(src) } else { Cow::Owned(format!("{}/{src}", self.ctx.bundle)) };
         if dest == "proc" {
             // Only a procfs may cover /proc (runc's checkProcMount).
-            let st = rustix::fs::statfs(&*src).context(format_args!("statfs {src}"))?;
+            let st = rustix::fs::statfs(cs(&src)).context(format_args!("statfs {src}"))?;
             if st.f_type as u32 != g::PROC_SUPER_MAGIC {
                 bail!("\"/proc\" cannot be mounted because it is not of type proc");
             }
@@ -229,7 +230,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
         let cloned = match prepared {
             Some(_) => None,
             None => Some(
-                rustix::mount::open_tree(CWD, &*src, OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec)
+                rustix::mount::open_tree(CWD, cs(&src), OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec)
                     .context(format_args!("open_tree {src}"))?,
             ),
         };
@@ -263,7 +264,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
                 let rec = if opts.is_recursive_bind() { OpenTreeFlags::AT_RECURSIVE } else { OpenTreeFlags::empty() };
                 owned = rustix::mount::open_tree(
                     CWD,
-                    src,
+                    cs(src),
                     OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec,
                 )
                 .context(format_args!("open_tree {src}"))?;
@@ -348,7 +349,7 @@ impl<'c, 's, 'a> Mounter<'c, 's, 'a> {
         let fd = if let Some(pfd) = self.fresh_fd(parent)? {
             // SAFETY: fresh fds are never closed before exec.
             let dir = unsafe { BorrowedFd::borrow_raw(pfd) };
-            rustix::fs::openat(dir, name, PATH_FLAGS | OFlags::NOFOLLOW, rustix::fs::Mode::empty())
+            rustix::fs::openat(dir, cs(name), PATH_FLAGS | OFlags::NOFOLLOW, rustix::fs::Mode::empty())
         } else {
             let flags = if strict { PATH_FLAGS | OFlags::DIRECTORY | OFlags::NOFOLLOW } else { PATH_FLAGS };
             self.root.open_at(dest, flags, strict)
@@ -408,20 +409,20 @@ pub fn apply_post(fd: BorrowedFd<'_>, opts: &MountOpts, with_rec: bool) -> Resul
 pub fn mount(source: &str, target: &str, fstype: &str, flags: u32, data: &str) -> core::result::Result<(), Errno> {
     let flags = MountFlags::from_bits_retain(flags);
     if data.is_empty() {
-        rustix::mount::mount(source, target, fstype, flags, None)
+        rustix::mount::mount(cs(source), cs(target), cs(fstype), flags, None)
     } else {
         let mut d = Vec::with_capacity(data.len() + 1);
         d.extend_from_slice(data.as_bytes());
         d.push(0);
         let d = core::ffi::CStr::from_bytes_until_nul(&d).map_err(|_| Errno::INVAL)?;
-        rustix::mount::mount(source, target, fstype, flags, Some(d))
+        rustix::mount::mount(cs(source), cs(target), cs(fstype), flags, Some(d))
     }
 }
 
 /// Directory or file, to create a missing bind target of the same kind as its source.
 fn source_kind(dirfd: BorrowedFd<'_>, path: &str) -> Result<Create> {
     let flags = if path.is_empty() { AtFlags::EMPTY_PATH } else { AtFlags::empty() };
-    let st = rustix::fs::statx(dirfd, path, flags, StatxFlags::TYPE).context(format_args!("stat source {path}"))?;
+    let st = rustix::fs::statx(dirfd, cs(path), flags, StatxFlags::TYPE).context(format_args!("stat source {path}"))?;
     Ok(if u32::from(st.stx_mode) & 0o170000 == 0o040000 { Create::Dir } else { Create::File })
 }
 

@@ -7,6 +7,7 @@
 //! the parent's fd, then reopened in-root. "Strict" lookups (targets of proc, sysfs and /dev) also
 //! refuse every symlink: those must be real directories (CVE-2019-19921, CVE-2023-27561).
 use crate::error::{Context, Error, Result};
+use crate::rt::cs;
 use alloc::format;
 use alloc::string::String;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -25,7 +26,7 @@ pub fn clean(path: &str) -> String {
         match comp {
             "" | "." => {}
             ".." => {
-                let cut = out.rfind('/').unwrap_or(0);
+                let cut = crate::rt::rfind(&out, b'/').unwrap_or(0);
                 out.truncate(cut);
             }
             c => {
@@ -41,8 +42,8 @@ pub fn clean(path: &str) -> String {
 
 /// `(parent, name)` of a cleaned path; the parent of "x" is "".
 pub fn split(rel: &str) -> (&str, &str) {
-    match rel.rfind('/') {
-        Some(i) => (&rel[..i], &rel[i + 1..]),
+    match crate::rt::rfind(rel, b'/') {
+        Some(i) => (crate::rt::head(rel, i), crate::rt::tail(rel, i + 1)),
         None => ("", rel),
     }
 }
@@ -68,7 +69,7 @@ pub struct Root {
 impl Root {
     /// Opens the (already bind-mounted) rootfs on the host.
     pub fn open(host_path: &str) -> Result<Root> {
-        let fd = rustix::fs::open(host_path, PATH_FLAGS | OFlags::DIRECTORY, Mode::empty())
+        let fd = rustix::fs::open(cs(host_path), PATH_FLAGS | OFlags::DIRECTORY, Mode::empty())
             .context(format_args!("open rootfs {host_path}"))?;
         Ok(Root { fd: Some(fd) })
     }
@@ -95,7 +96,7 @@ impl Root {
     /// `openat2(root, rel, flags, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS [|RESOLVE_NO_SYMLINKS])`.
     pub fn open_at(&self, rel: &str, flags: OFlags, strict: bool) -> core::result::Result<OwnedFd, Errno> {
         let path = if rel.is_empty() { "." } else { rel };
-        openat2(self.fd(), path, flags | OFlags::CLOEXEC, Mode::empty(), if strict { STRICT } else { RESOLVE })
+        openat2(self.fd(), cs(path), flags | OFlags::CLOEXEC, Mode::empty(), if strict { STRICT } else { RESOLVE })
     }
 
     /// An O_PATH fd of the directory `rel`, created (with parents, mode 0755) if missing.
@@ -125,9 +126,9 @@ impl Root {
         create_in(pfd.as_fd(), name, kind).context(format_args!("create /{rel}"))?;
         match self.open_at(rel, flags, strict) {
             Err(Errno::NOENT) if !strict && depth < 40 => {
-                let link = rustix::fs::readlinkat(&pfd, name, alloc::vec::Vec::new())
+                let link = rustix::fs::readlinkat(&pfd, cs(name), alloc::vec::Vec::new())
                     .map_err(|_| Error::sys(format_args!("open /{rel} after creating it"), Errno::NOENT))?;
-                let link = link.to_string_lossy();
+                let link = crate::rt::lossy(link.as_bytes());
                 let target = if link.starts_with('/') { clean(&link) } else { clean(&format!("{parent}/{link}")) };
                 self.create_at(&target, kind, flags, strict, depth + 1)?;
                 self.open_at(rel, flags, strict).context(format_args!("open /{rel}"))
@@ -140,9 +141,9 @@ impl Root {
 /// mkdirat or an empty file (mknodat S_IFREG: creates without opening); an existing entry is fine.
 pub fn create_in(dir: BorrowedFd<'_>, name: &str, kind: Create) -> core::result::Result<(), Errno> {
     let r = match kind {
-        Create::Dir => rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o755)),
+        Create::Dir => rustix::fs::mkdirat(dir, cs(name), Mode::from_raw_mode(0o755)),
         Create::File => {
-            rustix::fs::mknodat(dir, name, rustix::fs::FileType::RegularFile, Mode::from_raw_mode(0o755), 0)
+            rustix::fs::mknodat(dir, cs(name), rustix::fs::FileType::RegularFile, Mode::from_raw_mode(0o755), 0)
         }
     };
     match r {

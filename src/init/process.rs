@@ -9,7 +9,7 @@
 //! - `exec` (child, after the fifo): seccomp when it goes last, close stray fds, execve.
 //!
 //! The order of `apply` and the reason for each step are in docs/process.md.
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::init::Context;
 use crate::init::caps::CapSets;
 use crate::init::exec::{self, Command, Env};
@@ -20,6 +20,7 @@ use crate::init::user::{self, Ids};
 use crate::init::lsm;
 use crate::spec::{Process, Spec};
 use crate::bail;
+use crate::rt::cs;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -79,7 +80,7 @@ fn plan(spec: &Spec<'_>) -> Result<Plan> {
         bail!("process.cwd: missing");
     }
     if !p.cwd.starts_with('/') {
-        bail!("process.cwd: must be an absolute path, got {:?}", p.cwd);
+        bail!("process.cwd: must be an absolute path, got {}", Quoted::str(&p.cwd));
     }
     if p.cwd.contains('\0') {
         bail!("process.cwd: contains a NUL byte");
@@ -285,7 +286,7 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
 
     // 14. chdir as root first (a directory only root can reach); EACCES/EPERM: again as the user.
     let mut chdir_later = false;
-    match rustix::process::chdir(p.cwd.as_str()) {
+    match rustix::process::chdir(cs(&p.cwd)) {
         Ok(()) => {}
         Err(Errno::ACCESS | Errno::PERM) => chdir_later = true,
         Err(e) => return Err(chdir_error(&p.cwd, e)),
@@ -308,7 +309,7 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
     // 18. The working directory, then proof that it is inside the container (CVE-2024-21626: a
     // cwd like /proc/self/fd/7 reaching a host directory through a leaked fd).
     if chdir_later {
-        rustix::process::chdir(p.cwd.as_str()).map_err(|e| chdir_error(&p.cwd, e))?;
+        rustix::process::chdir(cs(&p.cwd)).map_err(|e| chdir_error(&p.cwd, e))?;
     }
     if p.cwd != "/" {
         verify_cwd()?;
@@ -343,21 +344,20 @@ fn procfs(slot: &mut Option<Procfs>) -> Result<&Procfs> {
 }
 
 fn chdir_error(cwd: &str, e: Errno) -> Error {
-    Error::sys(format_args!("process.cwd: chdir to cwd ({cwd:?}) set in config.json failed"), e)
+    Error::sys(format_args!("process.cwd: chdir to cwd ({}) set in config.json failed", Quoted::str(cwd)), e)
 }
 
 /// getcwd must give an absolute path: a directory outside the container's root comes back as
 /// "(unreachable)/..." (or ENOENT).
 fn verify_cwd() -> Result<()> {
+    const OUTSIDE: &str = concat!(
+        "process.cwd: current working directory is outside of container mount namespace root -- ",
+        "possible container breakout detected"
+    );
     match rustix::process::getcwd(Vec::new()) {
         Ok(wd) if wd.as_bytes().first() == Some(&b'/') => Ok(()),
-        Ok(wd) => bail!(
-            "process.cwd: current working directory is outside of container mount namespace root -- possible container breakout detected: cwd is {:?}",
-            wd
-        ),
-        Err(Errno::NOENT) => bail!(
-            "process.cwd: current working directory is outside of container mount namespace root -- possible container breakout detected"
-        ),
+        Ok(wd) => bail!("{OUTSIDE}: cwd is {}", Quoted::str(&crate::rt::lossy(wd.as_bytes()))),
+        Err(Errno::NOENT) => Err(Error::msg(OUTSIDE)),
         Err(e) => Err(Error::sys("process.cwd: getcwd", e)),
     }
 }

@@ -24,6 +24,7 @@ use super::sys::{self, Attr};
 use crate::bail;
 use crate::error::{Context as _, Result};
 use crate::spec::{NsType, Spec};
+use crate::rt::cs;
 use linux_raw_sys::general as g;
 use rustix::fd::BorrowedFd;
 use rustix::fs::{CWD, Mode, OFlags};
@@ -48,10 +49,10 @@ pub fn setup(ctx: &Context<'_, '_>, prepared: &Prepared, before_pivot: &mut dyn 
     // Mode bits from the config are exact (device nodes 0666, directories 0755).
     let old_umask = rustix::process::umask(Mode::empty());
     // Nothing done from here on may propagate to the host; rootfsPropagation is applied in finish.
-    rustix::mount::mount_change("/", MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC)
+    rustix::mount::mount_change(c"/", MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC)
         .context("make / rslave")?;
     // pivot_root needs the new root to be a mount point.
-    rustix::mount::mount_bind_recursive(ctx.rootfs, ctx.rootfs)
+    rustix::mount::mount_bind_recursive(cs(ctx.rootfs), cs(ctx.rootfs))
         .context(format_args!("bind rootfs {} onto itself", ctx.rootfs))?;
     let mut mt = Mounter::new(ctx, Root::open(ctx.rootfs)?, prepared);
     for (i, m) in spec.mounts.iter().enumerate() {
@@ -72,10 +73,10 @@ pub fn setup(ctx: &Context<'_, '_>, prepared: &Prepared, before_pivot: &mut dyn 
     if ctx.no_pivot {
         move_root(ctx.rootfs)?;
     } else {
-        rustix::process::pivot_root(".", ".").context("pivot_root")?;
+        rustix::process::pivot_root(c".", c".").context("pivot_root")?;
         // The old root is now stacked on the new one at "/" (a joiner of the namespace lands on the
         // new root once it is gone; tested). It is rslave: the unmount does not reach the host.
-        rustix::mount::unmount("/", UnmountFlags::DETACH).context("unmount the old root")?;
+        rustix::mount::unmount(c"/", UnmountFlags::DETACH).context("unmount the old root")?;
     }
     for &fd in &mt.delayed_ro {
         // SAFETY: delayed_ro fds stay open until exec.
@@ -106,7 +107,7 @@ pub fn finish(ctx: &Context<'_, '_>) -> Result<()> {
         // Everything is rslave already (setup): only other kinds need a change.
         let flags = propagation_flags(p)?;
         if flags & g::MS_SLAVE == 0 {
-            rustix::mount::mount_change("/", MountPropagationFlags::from_bits_retain(flags))
+            rustix::mount::mount_change(c"/", MountPropagationFlags::from_bits_retain(flags))
                 .context(format_args!("set rootfsPropagation {p}"))?;
         }
     }
@@ -114,8 +115,8 @@ pub fn finish(ctx: &Context<'_, '_>) -> Result<()> {
 }
 
 fn propagation_flags(word: &str) -> Result<u32> {
-    match PROPAGATION.iter().find(|p| p.0 == word) {
-        Some(p) => Ok(p.1),
+    match PROPAGATION.get(word) {
+        Some(&p) => Ok(p),
         None => bail!("rootfsPropagation={word} is not supported"),
     }
 }
@@ -151,23 +152,23 @@ fn move_root(rootfs: &str) -> Result<()> {
         }
     }
     for p in hide.iter().rev() {
-        match rustix::mount::unmount(p.as_str(), UnmountFlags::DETACH) {
+        match rustix::mount::unmount(cs(p), UnmountFlags::DETACH) {
             Ok(()) | Err(Errno::NOENT | Errno::INVAL) => {}
-            Err(Errno::PERM) => rustix::mount::mount("tmpfs", p.as_str(), "tmpfs", rustix::mount::MountFlags::empty(), None)
+            Err(Errno::PERM) => rustix::mount::mount(c"tmpfs", cs(p), c"tmpfs", rustix::mount::MountFlags::empty(), None)
                 .context(format_args!("cover {p}"))?,
             Err(e) => return Err(e).context(format_args!("unmount {p}")),
         }
     }
-    rustix::mount::mount_move(".", "/").context("move the rootfs to /")?;
-    rustix::process::chroot(".").context("chroot")
+    rustix::mount::mount_move(c".", c"/").context("move the rootfs to /")?;
+    rustix::process::chroot(c".").context("chroot")
 }
 
 /// No mount namespace: runc would mount into the host's namespace; rsrun only chroots (validate
 /// refuses configs that need more).
 fn chroot_only(ctx: &Context<'_, '_>, before_pivot: &mut dyn FnMut() -> Result<()>) -> Result<()> {
-    rustix::process::chdir(ctx.rootfs).context(format_args!("chdir {}", ctx.rootfs))?;
+    rustix::process::chdir(cs(ctx.rootfs)).context(format_args!("chdir {}", ctx.rootfs))?;
     before_pivot()?;
-    rustix::process::chroot(".").context("chroot")?;
+    rustix::process::chroot(c".").context("chroot")?;
     make_cwd(&Root::cwd(), ctx.spec)
 }
 

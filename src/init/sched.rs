@@ -3,7 +3,7 @@
 //! `process.execCPUAffinity` (sched_setaffinity). All are per-thread attributes that survive execve,
 //! so the init sets them on itself. Checks follow runc's validator, with the field path in each error.
 use crate::bail;
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Error, Quoted, Result};
 use crate::spec::{IoPriority, MemoryPolicy, Personality, Scheduler};
 use syscalls::process::Personality as Persona;
 use syscalls::sched::{IoprioClass, MempolicyFlags, MempolicyMode, SchedAttr, SchedFlags, SchedPolicy};
@@ -29,7 +29,7 @@ pub fn parse_list(s: &str, field: &str) -> Result<Option<Bits>> {
             }
         };
         if lo > hi {
-            bail!("{field}: invalid range {item:?} in {s:?}");
+            bail!("{field}: invalid range {} in {}", Quoted::str(item), Quoted::str(s));
         }
         for n in lo..=hi {
             bits[n / 64] |= 1 << (n % 64);
@@ -41,10 +41,10 @@ pub fn parse_list(s: &str, field: &str) -> Result<Option<Bits>> {
 fn number(t: &str, whole: &str, field: &str) -> Result<usize> {
     let t = t.trim();
     let ok = !t.is_empty() && t.len() <= 5 && t.bytes().all(|b| b.is_ascii_digit());
-    match t.parse::<usize>() {
-        Ok(n) if ok && n < MAX_BITS => Ok(n),
-        Ok(n) if ok => bail!("{field}: {n} is too large (at most {}) in {whole:?}", MAX_BITS - 1),
-        _ => bail!("{field}: invalid list {whole:?}: expected numbers and ranges like \"0-3,7\""),
+    match crate::rt::parse_uint(t) {
+        Some(n) if ok && n < MAX_BITS as u64 => Ok(n as usize),
+        Some(n) if ok => bail!("{field}: {n} is too large (at most {}) in {}", MAX_BITS - 1, Quoted::str(whole)),
+        _ => bail!("{field}: invalid list {}: expected numbers and ranges like \"0-3,7\"", Quoted::str(whole)),
     }
 }
 
@@ -78,7 +78,7 @@ pub fn parse_scheduler(s: &Scheduler<'_>) -> Result<SchedAttr> {
         if policy_name == "SCHED_ISO" {
             bail!("process.scheduler.policy: SCHED_ISO is not supported by Linux");
         }
-        bail!("process.scheduler.policy: unknown policy {policy_name:?}");
+        bail!("process.scheduler.policy: unknown policy {}", Quoted::str(policy_name));
     };
     if !(-20..=19).contains(&s.nice) {
         bail!("process.scheduler.nice: must be from -20 to 19, got {}", s.nice);
@@ -97,7 +97,7 @@ pub fn parse_scheduler(s: &Scheduler<'_>) -> Result<SchedAttr> {
     for (i, f) in s.flags.iter().enumerate() {
         match SCHED_FLAGS.iter().find(|(n, _)| *n == *f) {
             Some(&(_, v)) => flags |= v,
-            None => bail!("process.scheduler.flags[{i}]: unknown flag {f:?}"),
+            None => bail!("process.scheduler.flags[{i}]: unknown flag {}", Quoted::str(f)),
         }
     }
     Ok(SchedAttr {
@@ -129,7 +129,7 @@ pub fn parse_ioprio(p: &IoPriority<'_>) -> Result<Ioprio> {
         "IOPRIO_CLASS_RT" => IoprioClass::Rt,
         "IOPRIO_CLASS_BE" => IoprioClass::Be,
         "IOPRIO_CLASS_IDLE" => IoprioClass::Idle,
-        other => bail!("process.ioPriority.class: unknown class {other:?}"),
+        other => bail!("process.ioPriority.class: unknown class {}", Quoted::str(other)),
     };
     if !(0..=7).contains(&p.priority) {
         bail!("process.ioPriority.priority: must be from 0 to 7, got {}", p.priority);
@@ -146,10 +146,10 @@ pub fn parse_personality(p: &Personality<'_>) -> Result<Persona> {
     let persona = match &*p.domain {
         "LINUX" => Persona::empty(),
         "LINUX32" => Persona::LINUX32,
-        other => bail!("linux.personality.domain: unknown domain {other:?}"),
+        other => bail!("linux.personality.domain: unknown domain {}", Quoted::str(other)),
     };
     if let Some(f) = p.flags.first() {
-        bail!("linux.personality.flags: no flags are supported, got {f:?}");
+        bail!("linux.personality.flags: no flags are supported, got {}", Quoted::str(f));
     }
     Ok(persona)
 }
@@ -184,13 +184,13 @@ pub struct Mempolicy {
 
 pub fn parse_mempolicy(m: &MemoryPolicy<'_>) -> Result<Mempolicy> {
     let Some(&(mode_name, mode)) = MPOL_MODES.iter().find(|(n, _)| *n == m.mode) else {
-        bail!("linux.memoryPolicy.mode: unknown mode {:?}", m.mode);
+        bail!("linux.memoryPolicy.mode: unknown mode {}", Quoted::str(&m.mode));
     };
     let mut flags = MempolicyFlags::empty();
     for (i, f) in m.flags.iter().enumerate() {
         match MPOL_FLAGS.iter().find(|(n, _)| *n == *f) {
             Some(&(_, v)) => flags |= v,
-            None => bail!("linux.memoryPolicy.flags[{i}]: unknown flag {f:?}"),
+            None => bail!("linux.memoryPolicy.flags[{i}]: unknown flag {}", Quoted::str(f)),
         }
     }
     if flags.contains(MempolicyFlags::STATIC_NODES | MempolicyFlags::RELATIVE_NODES) {

@@ -8,6 +8,7 @@
 //! pin host objects (files in the host's /proc read before pivot_root) are always closed, because the
 //! init may wait long on the exec fifo.
 use crate::error::{Context, Result};
+use crate::rt::cs;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -94,7 +95,7 @@ fn mount_setattr_at(
 
 /// Reads a whole (small, procfs) file and closes it: open + read until EOF + close.
 pub fn read_file(dirfd: impl AsFd, path: &str) -> Result<Vec<u8>> {
-    let fd = rustix::fs::openat(dirfd, path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+    let fd = rustix::fs::openat(dirfd, cs(path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {path}"))?;
     let mut buf = Vec::with_capacity(8192);
     loop {

@@ -14,6 +14,7 @@ use super::paths::Root;
 use crate::bail;
 use crate::error::{Context as _, Error, Result};
 use crate::spec::{NsType, Spec};
+use crate::rt::cs;
 use alloc::borrow::Cow;
 use alloc::format;
 use rustix::fd::{BorrowedFd, RawFd};
@@ -81,8 +82,8 @@ pub fn validate_sysctl(spec: &Spec<'_>) -> Result<()> {
 }
 
 fn same_file(a: &str, b: &str) -> Result<bool> {
-    let sa = rustix::fs::stat(a).context(format_args!("stat {a}"))?;
-    let sb = rustix::fs::stat(b).context(format_args!("stat {b}"))?;
+    let sa = rustix::fs::stat(cs(a)).context(format_args!("stat {a}"))?;
+    let sb = rustix::fs::stat(cs(b)).context(format_args!("stat {b}"))?;
     Ok(sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
 }
 
@@ -117,7 +118,7 @@ pub fn apply(spec: &Spec<'_>, proc: &mut Option<RawFd>) -> Result<()> {
         let path = format!("sys/{}", path_of(key));
         let fd = rustix::fs::openat2(
             proc,
-            path.as_str(),
+            cs(&path),
             OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
             Mode::empty(),
             ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS | ResolveFlags::NO_XDEV,

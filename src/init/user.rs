@@ -53,10 +53,10 @@ pub fn switch(ids: &Ids) -> Result<()> {
     }
     let gid = Gid::from_raw(ids.gid);
     rustix::thread::set_thread_res_gid(gid, gid, gid)
-        .with_context(|| alloc::format!("process.user.gid: setresgid({})", ids.gid))?;
+        .context(format_args!("process.user.gid: setresgid({})", ids.gid))?;
     let uid = Uid::from_raw(ids.uid);
     rustix::thread::set_thread_res_uid(uid, uid, uid)
-        .with_context(|| alloc::format!("process.user.uid: setresuid({})", ids.uid))?;
+        .context(format_args!("process.user.uid: setresuid({})", ids.uid))?;
     Ok(())
 }
 
@@ -91,7 +91,7 @@ pub fn give_tty(uid: u32) {
 pub fn home_of(uid: u32) -> Vec<u8> {
     let Ok(fd) = rustix::fs::openat2(
         CWD,
-        "/etc/passwd",
+        c"/etc/passwd",
         OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
         Mode::empty(),
         ResolveFlags::NO_MAGICLINKS,
@@ -118,8 +118,8 @@ pub fn home_of(uid: u32) -> Vec<u8> {
 
 /// Finds `uid`'s home in passwd text (name:password:uid:gid:gecos:home:shell).
 fn home_in(passwd: &[u8], uid: u32) -> Option<&[u8]> {
-    let mut want = [0u8; 10];
-    let want = fmt_u32(uid, &mut want);
+    let mut want = [0u8; 20];
+    let want = crate::rt::dec(u64::from(uid), &mut want);
     passwd.split(|b| *b == b'\n').find_map(|line| {
         let mut f = line.split(|b| *b == b':');
         let _name = f.next()?;
@@ -131,18 +131,6 @@ fn home_in(passwd: &[u8], uid: u32) -> Option<&[u8]> {
         let _gecos = f.next()?;
         f.next()
     })
-}
-
-fn fmt_u32(mut v: u32, buf: &mut [u8; 10]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return &buf[i..];
-        }
-    }
 }
 
 /// The process umask: `process.user.umask`, or runc's default 0022 (set even when absent, so the
@@ -164,8 +152,7 @@ mod tests {
         assert_eq!(home_in(p, 10), None);
         assert_eq!(home_in(b"x:x:7:7:", 7), None, "no home field");
         assert_eq!(home_in(b"x:x:7:7:::", 7), Some(&b""[..]));
-        assert_eq!(fmt_u32(4294967294, &mut [0; 10]), b"4294967294");
-        assert_eq!(fmt_u32(0, &mut [0; 10]), b"0");
+        assert_eq!(home_in(b"x:x:4294967294:7::/h", 4294967294), Some(&b"/h"[..]));
     }
 
     #[test]

@@ -348,10 +348,10 @@ fn unescape(raw: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let Some(off) = memchr::memchr(b'\\', &b[i..]) else {
-            out.push_str(&raw[i..]);
+            out.push_str(crate::rt::tail(raw, i));
             break;
         };
-        out.push_str(&raw[i..i + off]);
+        out.push_str(raw.get(i..i + off).unwrap_or(""));
         i += off + 1;
         let c = match b[i] {
             b'b' => '\u{8}',

@@ -2,7 +2,11 @@
 //! and a panic report that needs no allocation.
 pub mod alloc;
 pub mod cstrs;
+pub mod path;
+pub mod table;
 pub mod time;
+
+pub use path::{CPath, cs};
 
 use core::ffi::{CStr, c_char};
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -94,6 +98,115 @@ pub fn done_with(fd: rustix::fd::OwnedFd) {
     }
 }
 
+/// `parts` joined by `sep`. One small routine for every path and cgroup-file name built from
+/// pieces; core's `concat`/`join` (`join_generic_copy`) is ~1.2 KB.
+#[inline(never)]
+pub fn join(parts: &[&str], sep: &str) -> ::alloc::string::String {
+    let len = parts.iter().map(|p| p.len() + sep.len()).sum();
+    let mut s = ::alloc::string::String::with_capacity(len);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push_str(sep);
+        }
+        s.push_str(p);
+    }
+    s
+}
+
+/// `&s[..i]` without a panic path ("" if `i` is not a char boundary): str slicing's panic message
+/// pulls in ~4 KB of Unicode-aware Debug formatting.
+#[inline(never)]
+pub fn head(s: &str, i: usize) -> &str {
+    s.get(..i).unwrap_or("")
+}
+
+/// `&s[i..]` without a panic path ("" if `i` is not a char boundary); see [`head`].
+#[inline(never)]
+pub fn tail(s: &str, i: usize) -> &str {
+    s.get(i..).unwrap_or("")
+}
+
+/// The index of the last `b` (an ASCII byte, so a char boundary) in `s`. By bytes: core's reverse
+/// char search is ~0.8 KB.
+pub fn rfind(s: &str, b: u8) -> Option<usize> {
+    s.bytes().rposition(|c| c == b)
+}
+
+/// What follows the last `b` in `s` (all of `s` without one): the last path component for b'/'.
+pub fn after_last(s: &str, b: u8) -> &str {
+    rfind(s, b).map_or(s, |i| tail(s, i + 1))
+}
+
+/// `s` without trailing `b`s.
+pub fn trim_end(s: &str, b: u8) -> &str {
+    let n = s.bytes().rposition(|c| c != b).map_or(0, |i| i + 1);
+    head(s, n)
+}
+
+/// `v` in decimal, at the end of `buf`: the one integer formatter behind cgroup values, JSON numbers
+/// and passwd lookups (`{}` formatting is for messages).
+#[inline(never)]
+pub fn dec(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    while i > 0 {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// An unsigned decimal number as `str::parse::<u64>` reads it (an optional '+', then digits, no
+/// overflow). One routine for every integer type: each `parse::<T>` is its own ~300-byte copy.
+#[inline(never)]
+pub fn parse_uint(s: &str) -> Option<u64> {
+    let d = s.strip_prefix('+').unwrap_or(s);
+    if d.is_empty() {
+        return None;
+    }
+    d.bytes().try_fold(0u64, |v, b| v.checked_mul(10)?.checked_add(u64::from(b.checked_sub(b'0').filter(|&x| x < 10)?)))
+}
+
+/// [`parse_uint`] for a `u32`.
+pub fn parse_u32(s: &str) -> Option<u32> {
+    parse_uint(s).and_then(|n| u32::try_from(n).ok())
+}
+
+/// Calls `f` with the UTF-8 pieces of `b` in order and "\u{FFFD}" for each invalid sequence (the
+/// text `String::from_utf8_lossy` makes), without allocating: usable from the panic path.
+pub fn utf8_pieces(mut b: &[u8], f: &mut dyn FnMut(&str)) {
+    loop {
+        match core::str::from_utf8(b) {
+            Ok(s) => return f(s),
+            Err(e) => {
+                let n = e.valid_up_to();
+                f(b.get(..n).and_then(|ok| core::str::from_utf8(ok).ok()).unwrap_or(""));
+                f("\u{fffd}");
+                b = b.get(n + e.error_len().unwrap_or(b.len()).max(1)..).unwrap_or(&[]);
+            }
+        }
+    }
+}
+
+/// `String::from_utf8_lossy` in one small routine (core's, with its chunk iterator, is ~0.9 KB).
+#[inline(never)]
+pub fn lossy(b: &[u8]) -> ::alloc::borrow::Cow<'_, str> {
+    if let Ok(s) = core::str::from_utf8(b) {
+        return ::alloc::borrow::Cow::Borrowed(s);
+    }
+    let mut out = ::alloc::string::String::with_capacity(b.len() + 2);
+    utf8_pieces(b, &mut |s| out.push_str(s));
+    ::alloc::borrow::Cow::Owned(out)
+}
+
+/// `parts` concatenated: `cat(&[dir, "/", name])`.
+pub fn cat(parts: &[&str]) -> ::alloc::string::String {
+    join(parts, "")
+}
+
 /// Writes a one-line report of a panic to stderr without allocating: a panic may come from the
 /// allocator itself.
 pub fn report_panic(info: &core::panic::PanicInfo) {
@@ -160,5 +273,32 @@ impl<const N: usize> core::fmt::Write for FixedBuf<N> {
         self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
         self.len += n;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_helpers() {
+        assert_eq!(join(&["a", "b", "c"], "/"), "a/b/c");
+        assert_eq!(cat(&["x", "", "y"]), "xy");
+        assert_eq!(join(&[], " and "), "");
+        assert_eq!((head("abc", 2), tail("abc", 2)), ("ab", "c"));
+        assert_eq!((head("é", 1), tail("é", 1), tail("ab", 5)), ("", "", ""));
+        assert_eq!((rfind("/a/b", b'/'), rfind("ab", b'/')), (Some(2), None));
+        assert_eq!((after_last("/a/bc", b'/'), after_last("bc", b'/'), after_last("a/", b'/')), ("bc", "bc", ""));
+        assert_eq!((trim_end("/a//", b'/'), trim_end("///", b'/'), trim_end("a", b'/')), ("/a", "", "a"));
+        for v in [0, 7, 10, 4294967294, u64::MAX] {
+            assert_eq!(dec(v, &mut [0; 20]), v.to_string().as_bytes());
+        }
+        for s in ["0", "+7", "4294967295", "18446744073709551615", "18446744073709551616", "", "+", "-1", "1a", " 1"] {
+            assert_eq!(parse_uint(s), s.parse::<u64>().ok(), "{s}");
+            assert_eq!(parse_u32(s), s.parse::<u32>().ok(), "{s}");
+        }
+        for b in [&b"ok"[..], b"a\xffb", b"\xe2\x82", b"x\xe2\x82y\xf0\x9f\x98\x80\xc3", b"", b"\xed\xa0\x80"] {
+            assert_eq!(lossy(b), String::from_utf8_lossy(b), "{b:?}");
+        }
     }
 }

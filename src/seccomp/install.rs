@@ -28,7 +28,7 @@ pub fn send_to_listener(listener_path: &str, state_json: &[u8], notify_fd: Borro
     let what = || alloc::format!("send the seccomp notify fd to {listener_path}");
     let sock = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)
         .with_context(what)?;
-    let addr = SocketAddrUnix::new(listener_path).with_context(what)?;
+    let addr = SocketAddrUnix::new(crate::rt::cs(listener_path)).with_context(what)?;
     rustix::net::connect(&sock, &addr).with_context(what)?;
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
     let mut control = SendAncillaryBuffer::new(&mut space);

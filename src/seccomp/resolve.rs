@@ -18,6 +18,7 @@ use super::profile::{Action, Arch, Op, Profile};
 use super::tables;
 use crate::bail;
 use crate::error::Result;
+use crate::rt::table::Table;
 use alloc::vec::Vec;
 use syscalls::seccomp::*;
 
@@ -97,22 +98,22 @@ fn lookup(col: Col, name: &str) -> Option<u32> {
     Some(if col == Col::X32 { nr | X32_SYSCALL_BIT } else { nr })
 }
 
-/// x86's multiplexed calls: (name, multiplexer syscall, SYS_* code in arg0).
-const MULTIPLEXED: [(&str, u32, u32); 32] = [
-    ("socket", NR_SOCKETCALL, 1), ("bind", NR_SOCKETCALL, 2), ("connect", NR_SOCKETCALL, 3),
-    ("listen", NR_SOCKETCALL, 4), ("accept", NR_SOCKETCALL, 5), ("getsockname", NR_SOCKETCALL, 6),
-    ("getpeername", NR_SOCKETCALL, 7), ("socketpair", NR_SOCKETCALL, 8), ("send", NR_SOCKETCALL, 9),
-    ("recv", NR_SOCKETCALL, 10), ("sendto", NR_SOCKETCALL, 11), ("recvfrom", NR_SOCKETCALL, 12),
-    ("shutdown", NR_SOCKETCALL, 13), ("setsockopt", NR_SOCKETCALL, 14),
-    ("getsockopt", NR_SOCKETCALL, 15), ("sendmsg", NR_SOCKETCALL, 16), ("recvmsg", NR_SOCKETCALL, 17),
-    ("accept4", NR_SOCKETCALL, 18), ("recvmmsg", NR_SOCKETCALL, 19), ("sendmmsg", NR_SOCKETCALL, 20),
-    ("semop", NR_IPC, 1), ("semget", NR_IPC, 2), ("semctl", NR_IPC, 3), ("semtimedop", NR_IPC, 4),
-    ("msgsnd", NR_IPC, 11), ("msgrcv", NR_IPC, 12), ("msgget", NR_IPC, 13), ("msgctl", NR_IPC, 14),
-    ("shmat", NR_IPC, 21), ("shmdt", NR_IPC, 22), ("shmget", NR_IPC, 23), ("shmctl", NR_IPC, 24),
+/// x86's multiplexed calls: (name, (multiplexer syscall, SYS_* code in arg0)).
+const MULTIPLEXED: Table<(u32, u32)> = crate::table![
+    ("socket", (NR_SOCKETCALL, 1)), ("bind", (NR_SOCKETCALL, 2)), ("connect", (NR_SOCKETCALL, 3)),
+    ("listen", (NR_SOCKETCALL, 4)), ("accept", (NR_SOCKETCALL, 5)), ("getsockname", (NR_SOCKETCALL, 6)),
+    ("getpeername", (NR_SOCKETCALL, 7)), ("socketpair", (NR_SOCKETCALL, 8)), ("send", (NR_SOCKETCALL, 9)),
+    ("recv", (NR_SOCKETCALL, 10)), ("sendto", (NR_SOCKETCALL, 11)), ("recvfrom", (NR_SOCKETCALL, 12)),
+    ("shutdown", (NR_SOCKETCALL, 13)), ("setsockopt", (NR_SOCKETCALL, 14)),
+    ("getsockopt", (NR_SOCKETCALL, 15)), ("sendmsg", (NR_SOCKETCALL, 16)), ("recvmsg", (NR_SOCKETCALL, 17)),
+    ("accept4", (NR_SOCKETCALL, 18)), ("recvmmsg", (NR_SOCKETCALL, 19)), ("sendmmsg", (NR_SOCKETCALL, 20)),
+    ("semop", (NR_IPC, 1)), ("semget", (NR_IPC, 2)), ("semctl", (NR_IPC, 3)), ("semtimedop", (NR_IPC, 4)),
+    ("msgsnd", (NR_IPC, 11)), ("msgrcv", (NR_IPC, 12)), ("msgget", (NR_IPC, 13)), ("msgctl", (NR_IPC, 14)),
+    ("shmat", (NR_IPC, 21)), ("shmdt", (NR_IPC, 22)), ("shmget", (NR_IPC, 23)), ("shmctl", (NR_IPC, 24)),
 ];
 
 fn multiplexed(name: &str) -> Option<(u32, u32)> {
-    MULTIPLEXED.iter().find(|m| m.0 == name).map(|m| (m.1, m.2))
+    MULTIPLEXED.get(name).copied()
 }
 
 /// The number libseccomp reports for `name` on `col`, which runc's stub uses: on x86 a

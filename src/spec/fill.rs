@@ -249,13 +249,14 @@ pub(super) enum Slot<'s, 'a> {
     With(&'s mut dyn FnMut(V<'_, 'a>, &Path) -> Result<()>),
 }
 
-/// Reads the members of object `v` into `slots`, where `names[i]` is the key of `slots[i]`; keys not
-/// in the table are ignored. Members are visited in order, so with duplicate keys the last one wins.
-/// A null leaves a plain field at its default and makes an `Option` None, as Go's decoder does.
-pub(super) fn fill<'a>(v: V<'_, 'a>, p: &Path, names: &[&'static str], slots: &mut [Slot<'_, 'a>]) -> Result<()> {
+/// Reads the members of object `v` into `slots`, where the i-th NUL-terminated key in `names` is the
+/// key of `slots[i]` (one string per table rather than a `&str` array: 16 bytes less per key); keys
+/// not in the table are ignored. Members are visited in order, so with duplicate keys the last one
+/// wins. A null leaves a plain field at its default and makes an `Option` None, as Go's decoder does.
+pub(super) fn fill<'a>(v: V<'_, 'a>, p: &Path, names: &'static str, slots: &mut [Slot<'_, 'a>]) -> Result<()> {
     for (k, v) in members(v, p)? {
         let k = k.get();
-        let Some((name, slot)) = names.iter().zip(slots.iter_mut()).find(|(n, _)| **n == k) else { continue };
+        let Some((name, slot)) = names.split('\0').zip(slots.iter_mut()).find(|(n, _)| *n == k) else { continue };
         let p = &p.field(name);
         match slot {
             Slot::Str(d) => set(*d, string(v, p)?),
@@ -281,11 +282,11 @@ pub(super) fn fill<'a>(v: V<'_, 'a>, p: &Path, names: &[&'static str], slots: &m
     Ok(())
 }
 
-/// `fields!(v, p, [("key", slot), ...])`: [`fill`] with the keys split off into a static array, so
+/// `fields!(v, p, [("key", slot), ...])`: [`fill`] with the keys split off into one static string, so
 /// only the slots are built at run time.
 macro_rules! fields {
     ($v:expr, $p:expr, [$(($key:literal, $slot:expr)),* $(,)?]) => {
-        $crate::spec::fill::fill($v, $p, &[$($key),*], &mut [$($slot),*])
+        $crate::spec::fill::fill($v, $p, concat!($($key, "\0"),*), &mut [$($slot),*])
     };
 }
 pub(super) use fields;

@@ -20,6 +20,7 @@ pub use record::State;
 pub use status::{ProcStat, Status, parse_stat, proc_stat};
 
 use crate::error::{Context, Error, Result};
+use crate::rt::cs;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -97,10 +98,10 @@ impl Store {
     /// first if needed. Fails with "container with id X already exists" on a duplicate.
     pub fn create(&self, id: Id) -> Result<Container> {
         let path = self.path(id.as_str());
-        let mkdir = || rustix::fs::mkdir(&path, Mode::from_raw_mode(0o711));
+        let mkdir = || rustix::fs::mkdir(cs(&path), Mode::from_raw_mode(0o711));
         let made = match mkdir() {
             Err(Errno::NOENT) => {
-                mkdir_all(&self.root, 0o700).with_context(|| alloc::format!("create state root {}", self.root))?;
+                mkdir_all(&self.root, 0o700).context(format_args!("create state root {}", self.root))?;
                 mkdir()
             }
             r => r,
@@ -126,7 +127,7 @@ impl Store {
 
     fn open_path(&self, id: &str, path: String) -> Result<Option<Container>> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-        match rustix::fs::open(&path, flags, Mode::empty()) {
+        match rustix::fs::open(cs(&path), flags, Mode::empty()) {
             Ok(dir) => Ok(Some(Container { id: id.into(), path, dir })),
             Err(Errno::NOENT | Errno::NOTDIR) => Ok(None),
             Err(e) => Err(Error::sys(format_args!("open {path}"), e)),
@@ -137,15 +138,20 @@ impl Store {
     /// that are not directories or not valid ids are skipped.
     pub fn ids(&self) -> Result<Vec<String>> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let fd = match rustix::fs::open(&self.root, flags, Mode::empty()) {
+        let fd = match rustix::fs::open(cs(&self.root), flags, Mode::empty()) {
             Ok(fd) => fd,
             Err(Errno::NOENT) => return Ok(Vec::new()),
             Err(e) => return Err(Error::sys(format_args!("open {}", self.root), e)),
         };
         let mut ids = Vec::new();
-        let mut dir = rustix::fs::Dir::new(fd).context("read state root")?;
-        while let Some(entry) = dir.read() {
-            let entry = entry.with_context(|| alloc::format!("read {}", self.root))?;
+        let mut buf = Vec::with_capacity(8192);
+        let mut dir = rustix::fs::RawDir::new(fd.as_fd(), buf.spare_capacity_mut());
+        while let Some(entry) = dir.next() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(Errno::NOENT) => break, // the root went away while listed
+                Err(e) => return Err(Error::sys(format_args!("read {}", self.root), e)),
+            };
             let is_dir = matches!(entry.file_type(), rustix::fs::FileType::Directory | rustix::fs::FileType::Unknown);
             if let Ok(name) = entry.file_name().to_str()
                 && is_dir
@@ -168,15 +174,16 @@ impl Store {
 
 /// Makes `path` and its missing parents with `mode` (like `mkdir -p`).
 fn mkdir_all(path: &str, mode: u32) -> core::result::Result<(), Errno> {
-    match rustix::fs::mkdir(path, Mode::from_raw_mode(mode)) {
+    match rustix::fs::mkdir(cs(path), Mode::from_raw_mode(mode)) {
         Ok(()) | Err(Errno::EXIST) => Ok(()),
         Err(Errno::NOENT) => {
-            let parent = path.trim_end_matches('/').rsplit_once('/').map_or("", |(p, _)| p);
+            let trimmed = crate::rt::trim_end(path, b'/');
+            let parent = crate::rt::rfind(trimmed, b'/').map_or("", |i| crate::rt::head(trimmed, i));
             if parent.is_empty() {
                 return Err(Errno::NOENT);
             }
             mkdir_all(parent, 0o755)?;
-            match rustix::fs::mkdir(path, Mode::from_raw_mode(mode)) {
+            match rustix::fs::mkdir(cs(path), Mode::from_raw_mode(mode)) {
                 Err(Errno::EXIST) => Ok(()),
                 r => r,
             }
@@ -212,7 +219,7 @@ impl Container {
         loop {
             match rustix::fs::flock(&self.dir, FlockOperation::LockExclusive) {
                 Err(Errno::INTR) => continue,
-                r => return r.with_context(|| alloc::format!("lock {}", self.path)),
+                r => return r.context(format_args!("lock {}", self.path)),
             }
         }
     }
@@ -225,7 +232,7 @@ impl Container {
             Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(Error::sys(format_args!("read {}/{STATE_FILE}", self.path), e)),
         };
-        State::from_json(&data).with_context(|| alloc::format!("{}/{STATE_FILE}", self.path)).map(Some)
+        State::from_json(&data).context(format_args!("{}/{STATE_FILE}", self.path)).map(Some)
     }
 
     /// Reads state.json, with the "does not exist" error if it is missing.
@@ -238,10 +245,10 @@ impl Container {
         let json = st.to_json();
         let what = || alloc::format!("write {}/{STATE_FILE}", self.path);
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
-        let fd = rustix::fs::openat(self.dir(), STATE_TMP, flags, Mode::from_raw_mode(0o600)).with_context(what)?;
+        let fd = rustix::fs::openat(self.dir(), cs(STATE_TMP), flags, Mode::from_raw_mode(0o600)).with_context(what)?;
         crate::rt::write_all(fd.as_fd(), &json).with_context(what)?;
         crate::rt::done_with(fd);
-        rustix::fs::renameat(self.dir(), STATE_TMP, self.dir(), STATE_FILE).with_context(what)
+        rustix::fs::renameat(self.dir(), cs(STATE_TMP), self.dir(), cs(STATE_FILE)).with_context(what)
     }
 
     /// The container's status now (see `Status`).
@@ -251,7 +258,7 @@ impl Container {
 
     /// Whether the exec fifo is still there (`start` has not run yet).
     pub fn has_exec_fifo(&self) -> Result<bool> {
-        match rustix::fs::accessat(self.dir(), EXEC_FIFO, rustix::fs::Access::EXISTS, AtFlags::empty()) {
+        match rustix::fs::accessat(self.dir(), cs(EXEC_FIFO), rustix::fs::Access::EXISTS, AtFlags::empty()) {
             Ok(()) => Ok(true),
             Err(Errno::NOENT) => Ok(false),
             Err(e) => Err(Error::sys(format_args!("access {}/{EXEC_FIFO}", self.path), e)),
@@ -266,34 +273,39 @@ impl Container {
         // The usual content is known: state.json, and exec.fifo until `start`. Remove those and the
         // directory (3 syscalls); only if something else is there, list it.
         for name in [STATE_FILE, EXEC_FIFO] {
-            match rustix::fs::unlinkat(self.dir(), name, AtFlags::empty()) {
+            match rustix::fs::unlinkat(self.dir(), cs(name), AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
                 Err(e) => return Err(Error::sys(format_args!("remove {}/{name}", self.path), e)),
             }
         }
-        match rustix::fs::unlinkat(CWD, self.path.as_str(), AtFlags::REMOVEDIR) {
+        match rustix::fs::unlinkat(CWD, cs(&self.path), AtFlags::REMOVEDIR) {
             Ok(()) | Err(Errno::NOENT) => return Ok(()),
             Err(Errno::NOTEMPTY) => {}
             Err(e) => return Err(Error::sys(what(), e)),
         }
         let Container { path, dir, .. } = self;
-        let mut entries = rustix::fs::Dir::new(dir).with_context(|| alloc::format!("remove {path}"))?;
+        let mut buf = Vec::with_capacity(8192);
+        let mut entries = rustix::fs::RawDir::new(dir.as_fd(), buf.spare_capacity_mut());
         let mut names = Vec::new();
-        while let Some(e) = entries.read() {
-            let e = e.with_context(|| alloc::format!("read {path}"))?;
+        while let Some(e) = entries.next() {
+            let e = match e {
+                Ok(e) => e,
+                Err(Errno::NOENT) => break, // removed meanwhile: the rmdir below decides
+                Err(e) => return Err(Error::sys(format_args!("read {path}"), e)),
+            };
             let name = e.file_name();
             if name != c"." && name != c".." {
                 names.push(alloc::ffi::CString::from(name));
             }
         }
-        let fd = entries.fd().with_context(|| alloc::format!("remove {path}"))?;
+        let fd = dir.as_fd();
         for name in names {
             match rustix::fs::unlinkat(fd, &name, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
-                Err(e) => return Err(Error::sys(format_args!("remove {path}/{}", name.to_string_lossy()), e)),
+                Err(e) => return Err(Error::sys(format_args!("remove {path}/{}", crate::rt::lossy(name.as_bytes())), e)),
             }
         }
-        match rustix::fs::unlinkat(CWD, &path, AtFlags::REMOVEDIR) {
+        match rustix::fs::unlinkat(CWD, cs(&path), AtFlags::REMOVEDIR) {
             Ok(()) | Err(Errno::NOENT) => Ok(()),
             Err(e) => Err(Error::sys(format_args!("remove {path}"), e)),
         }
@@ -304,7 +316,7 @@ impl Container {
 /// the end of the file: true for regular files and for the procfs files read here, and it saves
 /// the final empty read.
 pub fn read_at(dir: BorrowedFd<'_>, name: &str) -> core::result::Result<Vec<u8>, Errno> {
-    let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let fd = rustix::fs::openat(dir, cs(name), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
     let data = read_fd(fd.as_fd());
     crate::rt::done_with(fd);
     data
