@@ -46,7 +46,7 @@ impl Error {
     fn build(what: &dyn Display, errno: Option<Errno>) -> Self {
         let mut msg = String::new();
         let _ = match errno {
-            Some(e) => write!(msg, "{what}: {}", strerror(e)),
+            Some(e) => write!(msg, "{what}: {}", ErrnoText(e)),
             None => write!(msg, "{what}"),
         };
         Self(Box::new(Inner { msg, errno }))
@@ -87,7 +87,9 @@ impl From<Errno> for Error {
     #[inline(never)]
     #[cold]
     fn from(e: Errno) -> Self {
-        Self(Box::new(Inner { msg: String::from(strerror(e)), errno: Some(e) }))
+        let mut msg = String::new();
+        let _ = write!(msg, "{}", ErrnoText(e));
+        Self(Box::new(Inner { msg, errno: Some(e) }))
     }
 }
 
@@ -174,6 +176,18 @@ impl Display for Quoted<'_> {
     }
 }
 
+/// strerror's text, or "Unknown error N" (glibc's wording) for an errno the table does not hold.
+struct ErrnoText(Errno);
+
+impl Display for ErrnoText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match strerror(self.0) {
+            "Unknown error" => write!(f, "Unknown error {}", self.0.raw_os_error()),
+            text => f.write_str(text),
+        }
+    }
+}
+
 /// The C library's message for an errno (glibc wording, so output matches runc and crun).
 pub fn strerror(e: Errno) -> &'static str {
     match e.raw_os_error() {
@@ -246,6 +260,13 @@ mod tests {
         let e = r.context("open /x").context("create container c1").unwrap_err();
         assert_eq!(e.to_string(), "create container c1: open /x: No such file or directory");
         assert_eq!(e.errno(), Some(Errno::NOENT));
+    }
+
+    #[test]
+    fn unknown_errnos_keep_their_number() {
+        let e = Error::sys("setresuid(1000)", Errno::from_raw_os_error(77));
+        assert_eq!(e.to_string(), "setresuid(1000): Unknown error 77");
+        assert_eq!(Error::from(Errno::PERM).to_string(), "Operation not permitted");
     }
 
     #[test]
