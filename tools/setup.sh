@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 
 PACKAGES="crun runc busybox-static strace hyperfine jq python3 python3-seccomp linux-libc-dev gcc make
-  libc6-dev binutils git procps util-linux podman docker.io"
+  libc6-dev binutils git procps util-linux"
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -28,6 +28,10 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $PACKAGES
+# The engines tests/engines.sh drives, installed as tools/engines.sh would (podman with its
+# recommended helpers, docker.io without).
+apt-get install -y podman
+apt-get install -y --no-install-recommends docker.io
 
 # Find cargo: PATH, root's rustup, or the rustup of the user who ran sudo.
 find_cargo() {

@@ -3,7 +3,7 @@
 #
 #   sudo tools/test.sh
 #
-#  1. prerequisites (runs `tools/setup.sh --deps` if a tool is missing) and the hybrid-cgroup fix
+#  1. prerequisites (`tools/setup.sh --deps`: apt packages, Rust if missing) and the hybrid-cgroup fix
 #  2. cargo build --release
 #  3. cargo test --workspace: unit tests and integration tests (real containers under rsrun, crun,
 #     runc); RUST_TEST_THREADS (default 4) tests at a time: containers mostly wait, 2 cores suffice
@@ -36,15 +36,9 @@ fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
 
 step "prerequisites"
 [ -x "$HOME/.cargo/bin/cargo" ] && PATH=$HOME/.cargo/bin:$PATH
-missing=
-for tool in cargo crun runc busybox strace hyperfine jq python3 gcc readelf; do
-  command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
-done
-if [ -n "$missing" ]; then
-  echo "missing:$missing -> tools/setup.sh --deps"
-  tools/setup.sh --deps
-  [ -x "$HOME/.cargo/bin/cargo" ] && PATH=$HOME/.cargo/bin:$PATH
-fi
+# Always: a clean CI machine has none of the packages, and apt is quick when they are there.
+tools/setup.sh --deps
+[ -x "$HOME/.cargo/bin/cargo" ] && PATH=$HOME/.cargo/bin:$PATH
 # Test bundles copy /bin/busybox into their rootfs: it must be the static one.
 readelf -lW /bin/busybox | grep -q INTERP && fail "/bin/busybox is dynamic: apt-get install busybox-static"
 tools/cgroup-hybrid-for-crun.sh
