@@ -50,7 +50,8 @@ pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
 }
 
 pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
-    let bundle = super::absolute(o.bundle.unwrap_or("."))?;
+crate::rt::tmark("create-start");
+        let bundle = super::absolute(o.bundle.unwrap_or("."))?;
     let config = read_config(&bundle)?;
     let spec = spec::parse_config(&config).context("config.json")?;
     let rootfs = rootfs_path(&spec, &bundle)?;
@@ -64,7 +65,8 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
     // attaches them. Nothing happens without idmap mounts.
     let mounts = crate::init::rootfs::prepare(&spec, &bundle)?;
 
-    let container = Store::new(&g.root).create(o.id)?;
+crate::rt::tmark("validated");
+        let container = Store::new(&g.root).create(o.id)?;
     let mut undo = Undo { container: Some(container), init: None, cgroup: None };
     match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
         Ok((state, pidfd)) => {
@@ -139,13 +141,15 @@ fn setup(
     let mut state = initial_state(o, spec, config, bundle, rootfs)?;
     let linux = spec.linux.as_ref();
     let resources = linux.and_then(|l| l.resources.as_ref());
-    let cgroup = Cgroup::create(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str(), resources)?;
+crate::rt::tmark("before-cgroup");
+        let cgroup = Cgroup::create(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str(), resources)?;
     let cgroup = &*undo.cgroup.insert(cgroup);
-    cgroup.apply_devices(resources.map_or(&[][..], |r| &r.devices[..]), true)?;
-    let mut w = crate::json::Writer::new();
+crate::rt::tmark("before-devices");
+        let mut w = crate::json::Writer::new();
     cgroup.to_json(&mut w);
     state.set_extra("cgroup", core::str::from_utf8(w.as_bytes()).unwrap_or("null"));
-    let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
+crate::rt::tmark("after-cgroup");
+        let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
 
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
     // tell a live init from a dead one: O_WRONLY|O_NONBLOCK fails with ENXIO without a reader) and
@@ -161,10 +165,13 @@ fn setup(
     // A scheduler policy is set by the init and must meet the container's cgroups (v1 cpu: an RT
     // task cannot join a cgroup without rt_runtime_us, EINVAL; admission is per cgroup), not
     // race with join_v1.
+    // The init joins its v1 cgroups itself, first thing (see Cgroup::join_self_v1: no global lock,
+    // no RCU wait); in a new user namespace it may not write the host's cgroup files, so the parent
+    // joins it and the init waits for that before anything (a cgroup namespace, a real-time
+    // scheduler) depends on it.
+    let init_joins_cgroups = !new_userns;
     let wait_go = new_userns
         || plan.pid_fork
-        || plan.unshare.contains(CloneFlags::NEWCGROUP)
-        || spec.process.as_ref().is_some_and(|p| p.scheduler.is_some())
         || hooks.is_some_and(|h| !h.create_container.is_empty() || !h.start_container.is_empty());
 
     let ctx = InitContext {
@@ -187,7 +194,8 @@ fn setup(
             Ok(())
         },
     };
-    let mut args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
+crate::rt::tmark("before-clone");
+        let mut args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
     args.cgroup = cgroup.clone_into_fd();
     // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
     let (mut pid, pidfd) = match unsafe { clone3(&args) }.context("clone3")? {
@@ -199,20 +207,35 @@ fn setup(
             // The parent's end stays open here until exec closes it (close-on-exec): it keeps
             // nothing alive, and a close(2) is not needed.
             core::mem::forget(parent_end);
-            let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state, mounts };
+            let launch = Launch {
+                plan,
+                chan: &child_end,
+                fifo: fifo.as_fd(),
+                wait_go,
+                join_cgroups: init_joins_cgroups,
+                state: &state,
+                mounts,
+            };
             init::run(&ctx, &launch)
         }
         Fork::Parent { pid, pidfd } => (pid, pidfd.ok_or_else(|| Error::msg("clone3 returned no pidfd"))?),
     };
-    undo.init = Some(pidfd);
+crate::rt::tmark("after-clone");
+        undo.init = Some(pidfd);
     drop(child_end);
     drop(fifo);
+    // The device filter is loaded (its BPF verification and JIT take ~0.3 ms) while the init sets
+    // up its namespaces and mounts on the other CPU: it only has to be in place before the init
+    // reports ready, long before the container's process runs.
+    cgroup.apply_devices(resources.map_or(&[][..], |r| &r.devices[..]), true)?;
 
     if new_userns {
         write_id_maps(spec, pid)?;
     }
     state.pid = pid.as_raw_nonzero().get();
-    cgroup.join_v1(state.pid as u32)?;
+    if !init_joins_cgroups {
+        cgroup.join_v1(state.pid as u32)?;
+    }
     if wait_go {
         parent_end.send(&Msg::Go(state.pid))?;
     }
@@ -250,7 +273,8 @@ fn setup(
         }
     }
 
-    state.start_time = crate::state::proc_stat(state.pid)?
+crate::rt::tmark("got-ready");
+        state.start_time = crate::state::proc_stat(state.pid)?
         .ok_or_else(|| Error::msg("the container init exited right after setup"))?
         .start_time;
     c.save(&state)?;

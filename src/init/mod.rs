@@ -83,6 +83,8 @@ pub struct Launch<'s> {
     pub fifo: BorrowedFd<'s>,
     /// Wait for the parent's Go (uid/gid maps written, cgroups joined) before anything else.
     pub wait_go: bool,
+    /// Join the v1 cgroup hierarchies by itself (the parent does it in a new user namespace).
+    pub join_cgroups: bool,
     /// The container's state as create will save it; the child fills in the pid for hook input.
     pub state: &'s State,
     /// Id-mapped mount trees the parent made for the rootfs setup.
@@ -105,7 +107,13 @@ pub fn run(ctx: &Context, l: &Launch) -> ! {
 }
 
 fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
-    process::make_undumpable()?;
+crate::rt::tmark("child-start");
+        process::make_undumpable()?;
+    if l.join_cgroups
+        && let Some(cg) = ctx.cgroup
+    {
+        cg.join_self_v1()?;
+    }
     let mut state = l.state.clone();
     if l.wait_go {
         match l.chan.recv()? {
@@ -116,7 +124,8 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
             become_root_in_userns()?;
         }
     }
-    join_namespaces(ctx, l)?;
+crate::rt::tmark("child-joined-cg");
+        join_namespaces(ctx, l)?;
     if l.plan.pid_fork {
         // CLONE_PARENT: the init becomes create's child, with create's exit signal; clone3 wants
         // exit_signal 0 with it (EINVAL otherwise).
@@ -150,12 +159,15 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
         }
         Ok(())
     })?;
-    set_names(ctx)?;
+crate::rt::tmark("child-after-rootfs");
+        set_names(ctx)?;
     rootfs::finish(ctx)?;
-    let prepared = process::prepare(ctx, process::Role::Init)?;
+crate::rt::tmark("child-after-finish");
+        let prepared = process::prepare(ctx, process::Role::Init)?;
     process::apply(ctx, &prepared)?;
 
-    l.chan.send(&Msg::Ready)?;
+crate::rt::tmark("child-ready");
+        l.chan.send(&Msg::Ready)?;
     wait_for_start(l.fifo)?;
     if let Some(h) = hooks {
         crate::hooks::run_all("startContainer", &h.start_container, &hook_state(Status::Created))?;
