@@ -153,21 +153,45 @@ impl Cgroup {
     /// `apply_devices`). `cgroups_path` is `linux.cgroupsPath` (absent or empty: `id` relative to the
     /// runtime's own cgroup, as runc does). On error, whatever was created is removed again.
     pub fn create(cgroups_path: Option<&str>, id: &str, res: Option<&Resources<'_>>) -> Result<Self> {
-        let layout = detect::detect()?;
-        let mut cg = detect::resolve(&layout, cgroups_path, id)?;
-        if let Err(e) = cg.make(res) {
+        let mut cg = Self::prepare(cgroups_path, id)?;
+        if let Err(e) = cg.finish(res) {
             let _ = cg.destroy();
             return Err(e);
         }
         Ok(cg)
     }
 
-    fn make(&mut self, res: Option<&Resources<'_>>) -> Result<()> {
+    /// The first half of `create`: finds the paths and makes the cgroup2 directory (the only one on
+    /// a pure v2 host), which clone3 needs for CLONE_INTO_CGROUP. `finish` does the rest; `create`
+    /// splits this way so the v1 directories and limits can be made while the container init
+    /// already sets itself up. On error, whatever was created is removed again.
+    pub fn prepare(cgroups_path: Option<&str>, id: &str) -> Result<Self> {
+        let layout = detect::detect()?;
+        let mut cg = detect::resolve(&layout, cgroups_path, id)?;
+        if let Err(e) = cg.make(true, None) {
+            let _ = cg.destroy();
+            return Err(e);
+        }
+        Ok(cg)
+    }
+
+    /// The second half of `create`: the v1 directories and every limit of `res`. The caller
+    /// destroys the cgroup if this fails.
+    pub fn finish(&mut self, res: Option<&Resources<'_>>) -> Result<()> {
+        self.make(false, res)?;
+        match res {
+            Some(r) => self.apply(r, Apply::Create),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes the directories of the cgroup2 hierarchy (`unified`) or of the v1 ones.
+    fn make(&mut self, unified: bool, res: Option<&Resources<'_>>) -> Result<()> {
         let cpu = res.and_then(|r| r.cpu.as_ref());
         let cpus = cpu.and_then(|c| c.cpus.as_deref()).filter(|s| !s.is_empty());
         let mems = cpu.and_then(|c| c.mems.as_deref()).filter(|s| !s.is_empty());
         let mode = self.mode;
-        for h in &mut self.hier {
+        for h in self.hier.iter_mut().filter(|h| (h.ctrls & ctrl::UNIFIED != 0) == unified) {
             h.created = fsio::mkdir_chain(&h.dir, h.mnt)?;
             if h.created == 0 {
                 fsio::check_unused(h.at())?;
@@ -181,10 +205,7 @@ impl Cgroup {
                 v1::init_cpuset(h, cpus, mems)?;
             }
         }
-        match res {
-            Some(r) => self.apply(r, Apply::Create),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     /// `update`: writes the resources again (only the fields that are set), honouring
@@ -211,8 +232,9 @@ impl Cgroup {
     pub fn apply_devices(&self, rules: &[crate::spec::DeviceCgroup<'_>], fresh: bool) -> Result<()> {
         let mut parsed = Vec::with_capacity(rules.len());
         for (i, r) in rules.iter().enumerate() {
-            let rule = crate::bpf::DeviceRule::from_oci(r.allow, r.kind.as_deref(), r.major, r.minor, r.access.as_deref())
-                .map_err(|e| e.context(format_args!("linux.resources.devices[{i}]")))?;
+            let rule =
+                crate::bpf::DeviceRule::from_oci(r.allow, r.kind.as_deref(), r.major, r.minor, r.access.as_deref())
+                    .map_err(|e| e.context(format_args!("linux.resources.devices[{i}]")))?;
             parsed.push(rule);
         }
         let all = crate::bpf::with_defaults(&parsed);
@@ -281,9 +303,10 @@ impl Cgroup {
     /// single-thread mode), whose first writer waits for an RCU grace period: 5-20 ms per create on
     /// a v1 host. The container init is single-threaded, so its one thread is the whole process.
     pub fn join_self_v1(&self) -> Result<()> {
-        self.hier.iter().filter(|h| h.ctrls & ctrl::UNIFIED == 0).try_for_each(|h| {
-            fsio::write(h.at(), "tasks", "0").map_err(|e| fsio::err(h.at(), "tasks", "0", e))
-        })
+        self.hier
+            .iter()
+            .filter(|h| h.ctrls & ctrl::UNIFIED == 0)
+            .try_for_each(|h| fsio::write(h.at(), "tasks", "0").map_err(|e| fsio::err(h.at(), "tasks", "0", e)))
     }
 
     /// Removes the directories rsrun created, deepest first, including sub-cgroups the container

@@ -18,6 +18,7 @@ const INIT_PID: u8 = b'P';
 const GO: u8 = b'G';
 const HOOKS_DONE: u8 = b'D';
 const SECCOMP_FD: u8 = b'S';
+const CGROUPS_READY: u8 = b'C';
 
 /// The largest message: an error line.
 const MAX_MSG: usize = 4096;
@@ -29,6 +30,9 @@ pub enum Msg {
     InitPid(i32),
     Go(i32),
     HooksDone,
+    /// The container's cgroups are complete (v1 directories, limits, device filter): the init may
+    /// join them.
+    CgroupsReady,
     /// The seccomp notify fd of the init's filter (SCM_RIGHTS), for the parent to hand to the
     /// seccomp agent at linux.seccomp.listenerPath (a host path the init cannot reach).
     SeccompFd(OwnedFd),
@@ -52,6 +56,7 @@ impl Channel {
             Msg::Ready => tag(&mut buf, READY),
             Msg::RuntimeHooks => tag(&mut buf, RUNTIME_HOOKS),
             Msg::HooksDone => tag(&mut buf, HOOKS_DONE),
+            Msg::CgroupsReady => tag(&mut buf, CGROUPS_READY),
             Msg::Closed => return Ok(()),
             Msg::SeccompFd(fd) => return self.send_fd(fd),
             Msg::InitPid(pid) => with_pid(&mut buf, INIT_PID, *pid),
@@ -89,10 +94,13 @@ impl Channel {
         let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut control = RecvAncillaryBuffer::new(&mut space);
         let n = loop {
-            match recvmsg(&self.0, &mut [rustix::io::IoSliceMut::new(&mut buf)], &mut control, RecvFlags::CMSG_CLOEXEC) {
+            match recvmsg(&self.0, &mut [rustix::io::IoSliceMut::new(&mut buf)], &mut control, RecvFlags::CMSG_CLOEXEC)
+            {
                 Ok(r) => break r.bytes,
                 Err(Errno::INTR) => continue,
-                Err(e) => return Err(Error::sys("receive from the other side of container setup", e)),
+                Err(e) => {
+                    return Err(Error::sys("receive from the other side of container setup", e));
+                }
             }
         };
         let mut passed = None;
@@ -109,11 +117,14 @@ impl Channel {
             (_, READY) => Msg::Ready,
             (_, RUNTIME_HOOKS) => Msg::RuntimeHooks,
             (_, HOOKS_DONE) => Msg::HooksDone,
+            (_, CGROUPS_READY) => Msg::CgroupsReady,
             (5, INIT_PID) => Msg::InitPid(pid()),
             (5, GO) => Msg::Go(pid()),
             (_, ERROR) => Msg::Error(buf[1..n].to_vec()),
             (1, SECCOMP_FD) if passed.is_some() => Msg::SeccompFd(passed.take().ok_or_else(|| Error::msg("no fd"))?),
-            _ => return Err(Error::msg("container setup: malformed message from the other side")),
+            _ => {
+                return Err(Error::msg("container setup: malformed message from the other side"));
+            }
         })
     }
 }

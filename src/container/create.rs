@@ -7,13 +7,13 @@
 //! init is killed, the cgroup and the state directory removed.
 use super::channel::{self, Msg};
 use super::ns::{self, Plan};
+use crate::cgroups::Cgroup;
 use crate::cli::{CreateOpts, Global};
 use crate::error::{Context, Error, Result};
 use crate::init::{self, Context as InitContext, Launch};
-use crate::spec::{self, Spec};
-use crate::cgroups::Cgroup;
-use crate::state::{Container, EXEC_FIFO, State, Status, Store};
 use crate::rt::cs;
+use crate::spec::{self, Spec};
+use crate::state::{Container, EXEC_FIFO, State, Status, Store};
 use alloc::string::String;
 use alloc::vec::Vec;
 use rustix::fd::{AsFd, OwnedFd};
@@ -50,8 +50,7 @@ pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
 }
 
 pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
-crate::rt::tmark("create-start");
-        let bundle = super::absolute(o.bundle.unwrap_or("."))?;
+    let bundle = super::absolute(o.bundle.unwrap_or("."))?;
     let config = read_config(&bundle)?;
     let spec = spec::parse_config(&config).context("config.json")?;
     let rootfs = rootfs_path(&spec, &bundle)?;
@@ -65,8 +64,7 @@ crate::rt::tmark("create-start");
     // attaches them. Nothing happens without idmap mounts.
     let mounts = crate::init::rootfs::prepare(&spec, &bundle)?;
 
-crate::rt::tmark("validated");
-        let container = Store::new(&g.root).create(o.id)?;
+    let container = Store::new(&g.root).create(o.id)?;
     let mut undo = Undo { container: Some(container), init: None, cgroup: None };
     match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
         Ok((state, pidfd)) => {
@@ -141,15 +139,11 @@ fn setup(
     let mut state = initial_state(o, spec, config, bundle, rootfs)?;
     let linux = spec.linux.as_ref();
     let resources = linux.and_then(|l| l.resources.as_ref());
-crate::rt::tmark("before-cgroup");
-        let cgroup = Cgroup::create(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str(), resources)?;
-    let cgroup = &*undo.cgroup.insert(cgroup);
-crate::rt::tmark("before-devices");
-        let mut w = crate::json::Writer::new();
-    cgroup.to_json(&mut w);
-    state.set_extra("cgroup", core::str::from_utf8(w.as_bytes()).unwrap_or("null"));
-crate::rt::tmark("after-cgroup");
-        let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
+    // Only the cgroup2 directory exists before clone3 (CLONE_INTO_CGROUP needs it); the v1
+    // directories, the limits and the device filter are made after it, while the init sets itself
+    // up on the other CPU (see Context::cgroups_ready).
+    undo.cgroup = Some(Cgroup::prepare(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str())?);
+    let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
 
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
     // tell a live init from a dead one: O_WRONLY|O_NONBLOCK fails with ENXIO without a reader) and
@@ -162,17 +156,20 @@ crate::rt::tmark("after-cgroup");
     let (parent_end, child_end) = channel::pair()?;
     let new_userns = plan.clone.contains(CloneFlags::NEWUSER);
     let hooks = spec.hooks.as_ref();
-    // A scheduler policy is set by the init and must meet the container's cgroups (v1 cpu: an RT
-    // task cannot join a cgroup without rt_runtime_us, EINVAL; admission is per cgroup), not
-    // race with join_v1.
-    // The init joins its v1 cgroups itself, first thing (see Cgroup::join_self_v1: no global lock,
-    // no RCU wait); in a new user namespace it may not write the host's cgroup files, so the parent
-    // joins it and the init waits for that before anything (a cgroup namespace, a real-time
-    // scheduler) depends on it.
+    // The init joins its v1 cgroups itself once they are made (Cgroup::join_self_v1: no global
+    // lock, no RCU wait); in a new user namespace it may not write the host's cgroup files, so the
+    // parent joins it.
     let init_joins_cgroups = !new_userns;
     let wait_go = new_userns
         || plan.pid_fork
         || hooks.is_some_and(|h| !h.create_container.is_empty() || !h.start_container.is_empty());
+    let cgroup = undo.cgroup.as_ref().ok_or_else(|| Error::msg("internal: no cgroup"))?;
+    let gate = init::CgroupGate {
+        chan: &child_end,
+        cgroup: Some(cgroup),
+        join: init_joins_cgroups,
+        done: core::cell::Cell::new(false),
+    };
 
     let ctx = InitContext {
         spec,
@@ -185,6 +182,7 @@ crate::rt::tmark("after-cgroup");
         new_userns: plan.all.contains(CloneFlags::NEWUSER),
         new_cgroupns: plan.all.contains(CloneFlags::NEWCGROUP),
         cgroup: Some(cgroup),
+        cgroups_ready: &|| gate.pass(),
         install_seccomp: &|| {
             if let Some(filter) = seccomp
                 && let Some(fd) = crate::seccomp::install::install(filter)?
@@ -194,8 +192,7 @@ crate::rt::tmark("after-cgroup");
             Ok(())
         },
     };
-crate::rt::tmark("before-clone");
-        let mut args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
+    let mut args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
     args.cgroup = cgroup.clone_into_fd();
     // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
     let (mut pid, pidfd) = match unsafe { clone3(&args) }.context("clone3")? {
@@ -207,38 +204,59 @@ crate::rt::tmark("before-clone");
             // The parent's end stays open here until exec closes it (close-on-exec): it keeps
             // nothing alive, and a close(2) is not needed.
             core::mem::forget(parent_end);
-            let launch = Launch {
-                plan,
-                chan: &child_end,
-                fifo: fifo.as_fd(),
-                wait_go,
-                join_cgroups: init_joins_cgroups,
-                state: &state,
-                mounts,
-            };
+            let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state, mounts };
             init::run(&ctx, &launch)
         }
         Fork::Parent { pid, pidfd } => (pid, pidfd.ok_or_else(|| Error::msg("clone3 returned no pidfd"))?),
     };
-crate::rt::tmark("after-clone");
-        undo.init = Some(pidfd);
+    undo.init = Some(pidfd);
     drop(child_end);
     drop(fifo);
-    // The device filter is loaded (its BPF verification and JIT take ~0.3 ms) while the init sets
-    // up its namespaces and mounts on the other CPU: it only has to be in place before the init
-    // reports ready, long before the container's process runs.
-    cgroup.apply_devices(resources.map_or(&[][..], |r| &r.devices[..]), true)?;
 
     if new_userns {
         write_id_maps(spec, pid)?;
     }
     state.pid = pid.as_raw_nonzero().get();
-    if !init_joins_cgroups {
-        cgroup.join_v1(state.pid as u32)?;
-    }
     if wait_go {
         parent_end.send(&Msg::Go(state.pid))?;
     }
+    if plan.pid_fork {
+        // The first child forks the real init into the PID namespace and exits: reap it and
+        // follow the init instead (its cgroups are joined below, or by itself).
+        match parent_end.recv()? {
+            Msg::InitPid(p) => {
+                let first = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
+                let _ = rustix::process::waitid(
+                    rustix::process::WaitId::PidFd(first.as_fd()),
+                    rustix::process::WaitIdOptions::EXITED,
+                );
+                pid = Pid::from_raw(p).ok_or_else(|| Error::msg("container setup: bad init pid"))?;
+                undo.init =
+                    Some(rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).context("pidfd_open")?);
+                state.pid = p;
+            }
+            Msg::Error(text) => return Err(Error::msg(crate::rt::lossy(&text))),
+            Msg::Closed => return Err(init_died(undo.init.as_ref())),
+            _ => return Err(Error::msg("container setup: unexpected message")),
+        }
+    }
+
+    // The second half of the cgroup while the init sets up: v1 directories, limits, device filter.
+    let cgroup = undo.cgroup.as_mut().ok_or_else(|| Error::msg("internal: no cgroup"))?;
+    cgroup.finish(resources)?;
+    if !init_joins_cgroups {
+        cgroup.join_v1(state.pid as u32)?;
+    }
+    // A failed send means the init has died; its error message is already queued for us.
+    let _ = parent_end.send(&Msg::CgroupsReady);
+    // The device filter (BPF verification and JIT: ~0.3 ms) while the init joins and finishes its
+    // setup: it is attached before we read the init's "ready", so before `start` can let the
+    // container's process run.
+    cgroup.apply_devices(resources.map_or(&[][..], |r| &r.devices[..]), true)?;
+    let mut w = crate::json::Writer::new();
+    cgroup.to_json(&mut w);
+    state.set_extra("cgroup", core::str::from_utf8(w.as_bytes()).unwrap_or("null"));
+
     loop {
         match parent_end.recv()? {
             Msg::Ready => break,
@@ -253,28 +271,15 @@ crate::rt::tmark("after-clone");
                 }
                 parent_end.send(&Msg::HooksDone)?;
             }
-            Msg::InitPid(p) => {
-                // The first child forked the real init into the PID namespace and exits: reap it,
-                // follow the init instead.
-                let first = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
-                let _ = rustix::process::waitid(
-                    rustix::process::WaitId::PidFd(first.as_fd()),
-                    rustix::process::WaitIdOptions::EXITED,
-                );
-                pid = Pid::from_raw(p).ok_or_else(|| Error::msg("container setup: bad init pid"))?;
-                undo.init = Some(
-                    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).context("pidfd_open")?,
-                );
-                state.pid = p;
-            }
             Msg::SeccompFd(fd) => send_to_seccomp_agent(spec, &state, &fd)?,
             Msg::Closed => return Err(init_died(undo.init.as_ref())),
-            Msg::Go(_) | Msg::HooksDone => return Err(Error::msg("container setup: unexpected message")),
+            Msg::InitPid(_) | Msg::Go(_) | Msg::HooksDone | Msg::CgroupsReady => {
+                return Err(Error::msg("container setup: unexpected message"));
+            }
         }
     }
 
-crate::rt::tmark("got-ready");
-        state.start_time = crate::state::proc_stat(state.pid)?
+    state.start_time = crate::state::proc_stat(state.pid)?
         .ok_or_else(|| Error::msg("the container init exited right after setup"))?
         .start_time;
     c.save(&state)?;
@@ -289,8 +294,12 @@ crate::rt::tmark("got-ready");
 /// Hands the init's seccomp notify fd to the agent at linux.seccomp.listenerPath, with the
 /// runtime-spec "container process state" as the message.
 fn send_to_seccomp_agent(spec: &Spec, state: &State, fd: &OwnedFd) -> Result<()> {
-    let Some(sc) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else { return Ok(()) };
-    let Some(path) = sc.listener_path.as_deref() else { return Ok(()) };
+    let Some(sc) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
+        return Ok(());
+    };
+    let Some(path) = sc.listener_path.as_deref() else {
+        return Ok(());
+    };
     let mut w = crate::json::Writer::new();
     w.begin_object()
         .field_str("ociVersion", crate::cli::SPEC_VERSION)
@@ -330,7 +339,9 @@ fn initial_state(o: &CreateOpts, spec: &Spec, config: &[u8], bundle: &str, rootf
         ..State::default()
     };
     // Annotations and the hooks that later verbs run are kept as their raw JSON from config.json.
-    if !spec.annotations.is_empty() || spec.hooks.as_ref().is_some_and(|h| !h.poststart.is_empty() || !h.poststop.is_empty()) {
+    if !spec.annotations.is_empty()
+        || spec.hooks.as_ref().is_some_and(|h| !h.poststart.is_empty() || !h.poststop.is_empty())
+    {
         let doc = crate::json::parse(config).map_err(Error::msg)?;
         let root = doc.root();
         if let Some(a) = root.get("annotations").filter(|a| !a.is_null()) {

@@ -40,7 +40,10 @@ struct Hierarchy {
 pub fn mount(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> Result<()> {
     let v2_host = match mt.ctx.cgroup {
         Some(cg) => cg.mode() == crate::cgroups::Mode::V2,
-        None => rustix::fs::statfs(c"/sys/fs/cgroup").context("statfs /sys/fs/cgroup")?.f_type as u32 == g::CGROUP2_SUPER_MAGIC,
+        None => {
+            rustix::fs::statfs(c"/sys/fs/cgroup").context("statfs /sys/fs/cgroup")?.f_type as u32
+                == g::CGROUP2_SUPER_MAGIC
+        }
     };
     if v2_host {
         return v2(mt, src, opts, dest);
@@ -58,7 +61,8 @@ fn v2(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> 
             bind.data.clear();
             let cg = sys::read_file(CWD, "/proc/self/cgroup")?;
             let own = own_v2_path(core::str::from_utf8(&cg).unwrap_or(""));
-            let host = if mt.ctx.new_cgroupns { format!("/sys/fs/cgroup{own}") } else { String::from("/sys/fs/cgroup") };
+            let host =
+                if mt.ctx.new_cgroupns { format!("/sys/fs/cgroup{own}") } else { String::from("/sys/fs/cgroup") };
             mt.bind_tree(&host, &bind, dest, None, t)
         }
         r => {
@@ -70,6 +74,8 @@ fn v2(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> 
 }
 
 fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> {
+    // The container's v1 directories are made by create while the init sets up: wait for them.
+    (mt.ctx.cgroups_ready)()?;
     // The container's cgroup directories come from create, which made them before clone3: the init
     // may not have been moved into them yet, and this saves reading mountinfo and /proc/self/cgroup.
     let hier = match mt.ctx.cgroup {
@@ -188,11 +194,14 @@ mod tests {
         let cg = "12:cpu,cpuacct:/c1\n5:memory:/pa/c1\n1:name=systemd:/c1\n0::/c1\n";
         let h = hierarchies(info, cg);
         assert_eq!(h.len(), 3);
-        assert_eq!(h[0], Hierarchy {
-            name: "cpu,cpuacct".into(),
-            controllers: "cpu,cpuacct".into(),
-            source: "/sys/fs/cgroup/cpu,cpuacct/c1".into()
-        });
+        assert_eq!(
+            h[0],
+            Hierarchy {
+                name: "cpu,cpuacct".into(),
+                controllers: "cpu,cpuacct".into(),
+                source: "/sys/fs/cgroup/cpu,cpuacct/c1".into()
+            }
+        );
         assert_eq!(h[1].source, "/sys/fs/cgroup/memory/pa/c1");
         assert_eq!((h[2].name.as_str(), h[2].controllers.as_str()), ("systemd", "name=systemd"));
         assert_eq!(own_v2_path(cg), "/c1");

@@ -59,6 +59,10 @@ pub struct Context<'s, 'a> {
     /// The container's cgroup, made by create before clone3 (its v1 directories are what a "cgroup"
     /// mount shows). None in tests that set up a rootfs without one.
     pub cgroup: Option<&'s crate::cgroups::Cgroup>,
+    /// Waits (once) until create has finished the container's cgroups and the init has joined them.
+    /// The rootfs setup calls it before a "cgroup" mount; the init before a cgroup namespace, hooks
+    /// and the process setup. Tests without a cgroup pass `&|| Ok(())`.
+    pub cgroups_ready: &'s dyn Fn() -> Result<()>,
     /// The init got a new cgroup namespace (a cgroup mount shows only its own cgroup).
     pub new_cgroupns: bool,
     /// Installs the container's seccomp filter (no-op when the config has none). `process` calls it
@@ -83,8 +87,6 @@ pub struct Launch<'s> {
     pub fifo: BorrowedFd<'s>,
     /// Wait for the parent's Go (uid/gid maps written, cgroups joined) before anything else.
     pub wait_go: bool,
-    /// Join the v1 cgroup hierarchies by itself (the parent does it in a new user namespace).
-    pub join_cgroups: bool,
     /// The container's state as create will save it; the child fills in the pid for hook input.
     pub state: &'s State,
     /// Id-mapped mount trees the parent made for the rootfs setup.
@@ -107,25 +109,20 @@ pub fn run(ctx: &Context, l: &Launch) -> ! {
 }
 
 fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
-crate::rt::tmark("child-start");
-        process::make_undumpable()?;
-    if l.join_cgroups
-        && let Some(cg) = ctx.cgroup
-    {
-        cg.join_self_v1()?;
-    }
+    process::make_undumpable()?;
     let mut state = l.state.clone();
     if l.wait_go {
         match l.chan.recv()? {
             Msg::Go(pid) => state.pid = pid,
-            _ => return Err(Error::msg("container setup: expected the go-ahead from rsrun")),
+            _ => {
+                return Err(Error::msg("container setup: expected the go-ahead from rsrun"));
+            }
         }
         if l.plan.clone.contains(CloneFlags::NEWUSER) {
             become_root_in_userns()?;
         }
     }
-crate::rt::tmark("child-joined-cg");
-        join_namespaces(ctx, l)?;
+    join_namespaces(ctx, l)?;
     if l.plan.pid_fork {
         // CLONE_PARENT: the init becomes create's child, with create's exit signal; clone3 wants
         // exit_signal 0 with it (EINVAL otherwise).
@@ -147,27 +144,29 @@ crate::rt::tmark("child-joined-cg");
     };
     let hooks = ctx.spec.hooks.as_ref();
     rootfs::setup(ctx, l.mounts, &mut || {
+        // Last moment with the host's /sys/fs/cgroup in view: join the container's cgroups now at
+        // the latest (hooks also see the container in them).
+        (ctx.cgroups_ready)()?;
         if let Some(h) = hooks {
             if !h.prestart.is_empty() || !h.create_runtime.is_empty() {
                 l.chan.send(&Msg::RuntimeHooks)?;
                 match l.chan.recv()? {
                     Msg::HooksDone => {}
-                    _ => return Err(Error::msg("container setup: rsrun did not finish the createRuntime hooks")),
+                    _ => {
+                        return Err(Error::msg("container setup: rsrun did not finish the createRuntime hooks"));
+                    }
                 }
             }
             crate::hooks::run_all("createContainer", &h.create_container, &hook_state(Status::Creating))?;
         }
         Ok(())
     })?;
-crate::rt::tmark("child-after-rootfs");
-        set_names(ctx)?;
+    set_names(ctx)?;
     rootfs::finish(ctx)?;
-crate::rt::tmark("child-after-finish");
-        let prepared = process::prepare(ctx, process::Role::Init)?;
+    let prepared = process::prepare(ctx, process::Role::Init)?;
     process::apply(ctx, &prepared)?;
 
-crate::rt::tmark("child-ready");
-        l.chan.send(&Msg::Ready)?;
+    l.chan.send(&Msg::Ready)?;
     wait_for_start(l.fifo)?;
     if let Some(h) = hooks {
         crate::hooks::run_all("startContainer", &h.start_container, &hook_state(Status::Created))?;
@@ -193,6 +192,10 @@ fn join_namespaces(ctx: &Context, l: &Launch) -> Result<()> {
         move_into_link_name_space(fd.as_fd(), None)
             .context(format_args!("join the {} namespace", crate::container::ns::name(*f)))?;
     }
+    if l.plan.unshare.contains(CloneFlags::NEWCGROUP) {
+        // A cgroup namespace is rooted at the cgroups its creator is in.
+        (ctx.cgroups_ready)()?;
+    }
     if !l.plan.unshare.is_empty() {
         // SAFETY: single-threaded; unsharing namespaces affects only this process (and its children).
         unsafe { unshare_unsafe(UnshareFlags::from_bits_retain(l.plan.unshare.bits() as u32)) }
@@ -204,9 +207,7 @@ fn join_namespaces(ctx: &Context, l: &Launch) -> Result<()> {
             use core::fmt::Write;
             let _ = writeln!(text, "{clock} {} {}", off.secs, off.nanosecs);
         }
-        crate::procfs::Procfs::open()?
-            .write("self/timens_offsets", text.as_bytes())
-            .context("linux.timeOffsets")?;
+        crate::procfs::Procfs::open()?.write("self/timens_offsets", text.as_bytes()).context("linux.timeOffsets")?;
     }
     Ok(())
 }
@@ -219,6 +220,37 @@ fn set_names(ctx: &Context) -> Result<()> {
         rustix::system::setdomainname(d.as_bytes()).context("setdomainname")?;
     }
     Ok(())
+}
+
+/// The init's side of `Context::cgroups_ready`: once, wait for the parent's CgroupsReady, then join
+/// the v1 hierarchies (unless the parent does it: in a new user namespace the init may not write the
+/// host's cgroup files).
+pub struct CgroupGate<'s> {
+    pub chan: &'s Channel,
+    pub cgroup: Option<&'s crate::cgroups::Cgroup>,
+    pub join: bool,
+    pub done: core::cell::Cell<bool>,
+}
+
+impl CgroupGate<'_> {
+    pub fn pass(&self) -> Result<()> {
+        if self.done.get() {
+            return Ok(());
+        }
+        match self.chan.recv()? {
+            Msg::CgroupsReady => {}
+            _ => {
+                return Err(Error::msg("container setup: expected the cgroups from rsrun"));
+            }
+        }
+        if self.join
+            && let Some(cg) = self.cgroup
+        {
+            cg.join_self_v1()?;
+        }
+        self.done.set(true);
+        Ok(())
+    }
 }
 
 /// Blocks until `start` writes to the exec fifo.

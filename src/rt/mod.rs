@@ -302,11 +302,3 @@ mod tests {
         }
     }
 }
-
-pub fn tmark(label: &str) {
-    if getenv(b"RSRUN_TIMING").is_none() { return; }
-    let t = syscalls::time::clock_gettime(syscalls::time::ClockId::Monotonic).unwrap_or(rustix::time::Timespec{tv_sec:0,tv_nsec:0});
-    let mut b = FixedBuf::<128>::new();
-    let _ = core::fmt::write(&mut b, format_args!("T {} {}.{:06} {}\n", rustix::process::getpid().as_raw_nonzero(), t.tv_sec, t.tv_nsec/1000, label));
-    let _ = write_all(stderr(), b.as_bytes());
-}

@@ -250,6 +250,7 @@ pub fn run_all(
         listen_fds,
         new_userns: false,
         new_cgroupns: false,
+        cgroups_ready: &|| Ok(()),
         cgroup: None,
         install_seccomp: seccomp,
     };

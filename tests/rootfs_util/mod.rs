@@ -131,6 +131,7 @@ pub fn enter_and_exec(spec: &Spec<'_>, bundle: &Path, opts: Opts, script: &str) 
             listen_fds: None,
             new_userns: opts.new_userns,
             new_cgroupns: opts.new_cgroupns,
+            cgroups_ready: &|| Ok(()),
             cgroup: None,
             install_seccomp: &seccomp,
         };
