@@ -35,7 +35,7 @@ pub(crate) fn detect() -> Result<Layout> {
         return Ok(Layout { mode: Mode::V2, mnts: alloc::vec![m] });
     }
     let proc = fsio::At { path: "/proc/self", fd: None };
-    layout_from_mountinfo(&fsio::get(proc, "mountinfo")?)
+    layout_from_mountinfo(&fsio::get_records(proc, "mountinfo")?)
 }
 
 /// The cgroup mounts of a mountinfo text; the first mount of each hierarchy wins, except that one

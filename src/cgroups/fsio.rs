@@ -55,16 +55,35 @@ pub(crate) fn write(at: At<'_>, name: &str, val: &str) -> core::result::Result<(
     r
 }
 
-/// Reads a whole cgroup file. cgroupfs (seq_file) fills the buffer as far as the content goes, so
-/// a short read is the end: no extra read(2) to see 0.
+/// Reads a cgroup file of one record (a value, memory.stat, /proc/self/cgroup): the kernel hands it
+/// out whole, so a short read is the end and no read(2) is spent to see 0.
 #[inline(never)]
 pub(crate) fn read(at: At<'_>, name: &str) -> core::result::Result<String, Errno> {
+    read_with(at, name, crate::state::read_fd)
+}
+
+/// Reads a file of many records (cgroup.procs, mountinfo): seq files hand those out a page at a
+/// time, so it is read until a read returns 0.
+#[inline(never)]
+pub(crate) fn read_records(at: At<'_>, name: &str) -> core::result::Result<String, Errno> {
+    read_with(at, name, crate::state::read_fd_all)
+}
+
+fn read_with(
+    at: At<'_>,
+    name: &str,
+    reader: fn(rustix::fd::BorrowedFd<'_>) -> core::result::Result<Vec<u8>, Errno>,
+) -> core::result::Result<String, Errno> {
     let fd = open(at, name, OFlags::RDONLY)?;
-    // A short read ends the file (one read for a single-value file, cgroup.procs of a small
-    // container and a typical mountinfo).
-    let buf = crate::state::read_fd(fd.as_fd())?;
+    let buf = reader(fd.as_fd());
     crate::rt::done_with(fd);
-    String::from_utf8(buf).map_err(|_| Errno::INVAL)
+    String::from_utf8(buf?).map_err(|_| Errno::INVAL)
+}
+
+/// `read_records`, naming the file on error.
+#[inline(never)]
+pub(crate) fn get_records(at: At<'_>, name: &str) -> Result<String> {
+    read_records(at, name).map_err(|e| Error::sys(format_args!("read {}/{name}", at.path), e))
 }
 
 /// The error for a failed write of `val` to `name`: ENOENT means the host lacks the knob.
@@ -182,7 +201,7 @@ pub(crate) fn parent(dir: &str) -> &str {
 /// An existing cgroup named by the config is used only if no process is in it (runc: "container's
 /// cgroup is not empty").
 pub(crate) fn check_unused(at: At<'_>) -> Result<()> {
-    let procs = get(at, "cgroup.procs")?;
+    let procs = get_records(at, "cgroup.procs")?;
     if !procs.trim().is_empty() {
         crate::bail!("cgroup {} already exists and has processes in it", at.path);
     }

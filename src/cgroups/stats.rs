@@ -30,7 +30,7 @@ impl Cgroup {
 
     /// Writes the `data` object of `runc events --stats` (`{"cpu":…,"memory":…,…}`).
     pub fn stats(&self, w: &mut Writer) -> Result<()> {
-        fsio::get(self.procs_hier()?.at(), "cgroup.procs")?; // the cgroup still exists
+        fsio::get_records(self.procs_hier()?.at(), "cgroup.procs")?; // the cgroup still exists
         let s = match (self.mode, self.unified()) {
             (Mode::V2, Some(h)) => v2_stats(h.at()),
             _ => v1_stats(self),
@@ -42,7 +42,7 @@ impl Cgroup {
 
 fn collect_pids(dir: &str, out: &mut Vec<u32>) -> Result<()> {
     let at = At { path: dir, fd: None };
-    out.extend(fsio::get(at, "cgroup.procs")?.lines().filter_map(|l| fsio::parse_u64(l.trim()).map(|v| v as u32)));
+    out.extend(fsio::get_records(at, "cgroup.procs")?.lines().filter_map(|l| fsio::parse_u64(l.trim()).map(|v| v as u32)));
     for sub in fsio::subdirs(dir)? {
         collect_pids(&sub, out)?;
     }
