@@ -97,7 +97,9 @@ impl Channel {
             match recvmsg(&self.0, &mut [rustix::io::IoSliceMut::new(&mut buf)], &mut control, RecvFlags::CMSG_CLOEXEC)
             {
                 Ok(r) => break r.bytes,
-                Err(Errno::INTR) => continue,
+                // The other side exited with a message of ours unread: the kernel reports that once,
+                // before what it sent us (its error) and the end of the stream.
+                Err(Errno::INTR | Errno::CONNRESET) => continue,
                 Err(e) => {
                     return Err(Error::sys("receive from the other side of container setup", e));
                 }
