@@ -97,19 +97,15 @@ pub fn prepare(spec: &Spec<'_>, bundle: &str) -> Result<Prepared> {
 
 /// A user namespace fd with the given mappings, from a short-lived child process.
 fn userns_with(uid: &[IdMapping], gid: &[IdMapping]) -> Result<OwnedFd> {
-    // TODO: use syscalls::process::clone3 once the syscalls branch is merged.
-    // SAFETY: clone with a NULL stack has fork semantics; the child runs only the raw pause loop
-    // below (no allocation, no locks) until the parent kills it.
-    let pid = unsafe {
-        syscalls::raw::syscall5(g::__NR_clone, (g::CLONE_NEWUSER | g::SIGCHLD) as usize, 0, 0, 0, 0)
-    }
-    .context("clone a user namespace")?;
-    if pid == 0 {
-        loop {
+    use syscalls::process::{CloneArgs, CloneFlags, Fork, clone3};
+    // SAFETY: single-threaded; the child only pauses (no allocation, no locks) until killed.
+    let pid = match unsafe { clone3(&CloneArgs::new(CloneFlags::NEWUSER)) }.context("clone a user namespace")? {
+        Fork::Child => loop {
             // SAFETY: pause takes no arguments.
             let _ = unsafe { syscalls::raw::syscall0(g::__NR_pause) };
-        }
-    }
+        },
+        Fork::Parent { pid, .. } => pid.as_raw_nonzero().get() as usize,
+    };
     let result = (|| {
         write_map(pid, "uid_map", uid)?;
         write_map(pid, "gid_map", gid)?;

@@ -1,4 +1,4 @@
-//! Small syscall helpers for the filesystem setup: mount_setattr (until the syscalls crate has it),
+//! Small syscall helpers for the filesystem setup: mount_setattr with the init's plain attributes,
 //! `/proc/self/fd/N` paths for mounting through O_PATH fds, whole-file reads, and the fd contract.
 //!
 //! Fd contract: temporary fds opened here are O_CLOEXEC and are NOT closed one by one while their
@@ -12,8 +12,8 @@ use crate::rt::cs;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::mem::size_of;
-use linux_raw_sys::general::{__NR_mount_setattr, AT_EMPTY_PATH, AT_RECURSIVE, mount_attr};
+use linux_raw_sys::general as g;
+use syscalls::mount::{MountAttr, MountAttrFlags, MountSetattrFlags, Propagation};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 use rustix::fs::{CWD, Mode, OFlags};
 use rustix::io::Errno;
@@ -53,66 +53,43 @@ pub struct Attr<'a> {
     pub userns: Option<BorrowedFd<'a>>,
 }
 
-/// `syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH [| AT_RECURSIVE], &attr, sizeof attr)`: changes
-/// the mount `fd` is the root of (a detached tree from open_tree, or an attached mount).
-///
-/// TODO: switch to `syscalls::mount::mount_setattr` once the syscalls branch is merged.
+/// mount_setattr on the mount `fd` is the root of (a detached tree from open_tree, or an attached
+/// mount), through `syscalls::mount::mount_setattr`.
 pub fn mount_setattr(fd: BorrowedFd<'_>, recursive: bool, attr: &Attr<'_>) -> core::result::Result<(), Errno> {
-    mount_setattr_at(fd, c"", AT_EMPTY_PATH | if recursive { AT_RECURSIVE } else { 0 }, attr)
+    let mut flags = MountSetattrFlags::EMPTY_PATH;
+    if recursive {
+        flags |= MountSetattrFlags::RECURSIVE;
+    }
+    syscalls::mount::mount_setattr(fd, c"", flags, &raw_attr(attr)?)
 }
 
 /// mount_setattr on a path (`"/"` after pivot_root) rather than an fd.
 pub fn mount_setattr_path(path: &core::ffi::CStr, attr: &Attr<'_>) -> core::result::Result<(), Errno> {
-    mount_setattr_at(CWD, path, 0, attr)
+    syscalls::mount::mount_setattr(CWD, path, MountSetattrFlags::empty(), &raw_attr(attr)?)
 }
 
-fn mount_setattr_at(
-    dirfd: BorrowedFd<'_>,
-    path: &core::ffi::CStr,
-    flags: u32,
-    attr: &Attr<'_>,
-) -> core::result::Result<(), Errno> {
-    let raw = mount_attr {
-        attr_set: attr.set.into(),
-        attr_clr: attr.clr.into(),
-        propagation: attr.propagation.into(),
-        userns_fd: attr.userns.map_or(0, |fd| fd.as_raw_fd() as u64),
+/// The typed attributes for the syscalls crate; a propagation that is not one of the four kinds
+/// (never produced by the option parser) is EINVAL, as the kernel would say.
+fn raw_attr<'a>(attr: &Attr<'a>) -> core::result::Result<MountAttr<'a>, Errno> {
+    let propagation = match attr.propagation {
+        0 => Propagation::Unchanged,
+        g::MS_PRIVATE => Propagation::Private,
+        g::MS_SHARED => Propagation::Shared,
+        g::MS_SLAVE => Propagation::Slave,
+        g::MS_UNBINDABLE => Propagation::Unbindable,
+        _ => return Err(Errno::INVAL),
     };
-    // SAFETY: `dirfd` is open, `path` is NUL-terminated and `raw` is a complete mount_attr of the size
-    // passed; all outlive the call.
-    unsafe {
-        syscalls::raw::syscall5(
-            __NR_mount_setattr,
-            dirfd.as_raw_fd() as usize,
-            path.as_ptr() as usize,
-            flags as usize,
-            &raw as *const mount_attr as usize,
-            size_of::<mount_attr>(),
-        )
-    }
-    .map(drop)
+    Ok(MountAttr {
+        attr_set: MountAttrFlags::from_bits_retain(attr.set),
+        attr_clr: MountAttrFlags::from_bits_retain(attr.clr),
+        propagation,
+        userns: attr.userns,
+    })
 }
 
 /// Reads a whole (small, procfs) file and closes it: open + read until EOF + close.
 pub fn read_file(dirfd: impl AsFd, path: &str) -> Result<Vec<u8>> {
     let fd = rustix::fs::openat(dirfd, cs(path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {path}"))?;
-    let mut buf = Vec::with_capacity(8192);
-    loop {
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(buf.capacity());
-        }
-        let n = rustix::io::read(&fd, spare(&mut buf)).context(format_args!("read {path}"))?.0.len();
-        if n == 0 {
-            break;
-        }
-        // SAFETY: read initialised the first `n` bytes of the spare capacity.
-        unsafe { buf.set_len(buf.len() + n) };
-    }
-    drop(fd);
-    Ok(buf)
-}
-
-fn spare(buf: &mut Vec<u8>) -> &mut [core::mem::MaybeUninit<u8>] {
-    buf.spare_capacity_mut()
+    crate::state::read_fd_all(fd.as_fd()).context(format_args!("read {path}"))
 }
