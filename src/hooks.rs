@@ -98,7 +98,7 @@ fn wait_collecting(
                 let t = now()?;
                 if t.tv_sec >= d {
                     child.kill();
-                    let _ = child.wait(None);
+                    let _ = child.wait();
                     return Ok((None, out));
                 }
                 Some(Timespec { tv_sec: d - t.tv_sec, tv_nsec: 0 })
@@ -121,7 +121,7 @@ fn wait_collecting(
             continue;
         }
         if !fds[0].revents().is_empty() {
-            return Ok((child.wait(None)?, out));
+            return Ok((child.wait()?, out));
         }
     }
 }

@@ -3,12 +3,10 @@
 //! say "exec /x: No such file or directory" rather than "exit status 127".
 use crate::error::{Context, Error, Result};
 use core::ffi::{CStr, c_char};
-use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::pipe::{PipeFlags, pipe_with};
 use rustix::process::{Pid, WaitId, WaitIdOptions, WaitIdStatus, waitid};
-use rustix::time::Timespec;
 use syscalls::process::{CloneArgs, CloneFlags, Fork, clone3, execve, exit_group};
 use syscalls::signal::{How, SigSet, rt_sigprocmask};
 
@@ -46,7 +44,7 @@ pub fn spawn(path: &CStr, argv: &[*const c_char], envp: &[*const c_char], stdio:
             // EOF (0 bytes) means execve succeeded and closed the pipe.
             match rustix::io::read(&err_r, &mut code) {
                 Ok(4) => {
-                    let _ = child.wait(None);
+                    let _ = child.wait();
                     Err(Error::sys(format_args!("exec {}", crate::rt::lossy(path.to_bytes())), Errno::from_raw_os_error(i32::from_ne_bytes(code))))
                 }
                 _ => Ok(child),
@@ -76,20 +74,9 @@ fn exec_child(path: &CStr, argv: &[*const c_char], envp: &[*const c_char], stdio
 }
 
 impl Child {
-    /// Waits for the child to end, at most `timeout`; `Ok(None)` when the time ran out (the child is
-    /// still running).
-    pub fn wait(&self, timeout: Option<Timespec>) -> Result<Option<WaitIdStatus>> {
-        if let Some(t) = timeout {
-            let mut fds = [PollFd::new(&self.pidfd, PollFlags::IN)];
-            loop {
-                match poll(&mut fds, Some(&t)) {
-                    Ok(0) => return Ok(None),
-                    Ok(_) => break,
-                    Err(Errno::INTR) => continue,
-                    Err(e) => return Err(Error::sys("poll pidfd", e)),
-                }
-            }
-        }
+    /// Waits for the child to end and reaps it. (A caller that needs a timeout polls `pidfd`
+    /// itself, as hooks do while they drain the hook's output.)
+    pub fn wait(&self) -> Result<Option<WaitIdStatus>> {
         loop {
             match waitid(WaitId::PidFd(self.pidfd.as_fd()), WaitIdOptions::EXITED) {
                 Ok(status) => return Ok(status),

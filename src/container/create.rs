@@ -66,7 +66,7 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
 
     let container = Store::new(&g.root).create(o.id)?;
     let mut undo = Undo { container: Some(container), init: None, cgroup: None };
-    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
+    match setup(o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
         Ok((state, pidfd)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
             Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take() })
@@ -125,7 +125,6 @@ fn rootfs_path(spec: &Spec, bundle: &str) -> Result<String> {
 
 #[allow(clippy::too_many_arguments)]
 fn setup(
-    g: &Global,
     o: &CreateOpts,
     spec: &Spec,
     config: &[u8],
@@ -286,7 +285,6 @@ fn setup(
     if let Some(path) = o.pid_file {
         write_pid_file(path, state.pid)?;
     }
-    let _ = g;
     let pidfd = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
     Ok((state, pidfd))
 }

@@ -104,12 +104,12 @@ fn run_ps(args: &[&str]) -> Result<Vec<u8>> {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => {
                 child.kill();
-                let _ = child.wait(None);
+                let _ = child.wait();
                 return Err(Error::sys("read the output of ps", e));
             }
         }
     }
-    let status = child.wait(None)?.ok_or_else(|| Error::msg("ps: no exit status"))?;
+    let status = child.wait()?.ok_or_else(|| Error::msg("ps: no exit status"))?;
     if status.exit_status() != Some(0) {
         let text = String::from_utf8_lossy(&out);
         crate::bail!("ps: {}: {}", describe(&status), text.trim_end());
