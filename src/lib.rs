@@ -5,6 +5,7 @@
 extern crate alloc;
 
 pub mod bpf;
+pub mod channel;
 pub mod cgroups;
 pub mod cli;
 pub mod container;
@@ -13,6 +14,7 @@ pub mod hooks;
 pub mod init;
 pub mod json;
 pub mod log;
+pub mod ns;
 pub mod procfs;
 pub mod rt;
 pub mod seccomp;

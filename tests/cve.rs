@@ -5,11 +5,8 @@
 //! Host-side traps (directories a symlink points at, files a bind would cover) live under the test
 //! dir and are checked to be untouched; every container is checked to leave nothing behind.
 mod common;
-#[path = "helpers/mod.rs"]
-mod helpers;
 
 use common::*;
-use helpers::*;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
 use std::os::unix::process::CommandExt;

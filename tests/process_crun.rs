@@ -1,7 +1,7 @@
 //! Differential: the same process settings under crun (a real container from a `crun spec` bundle)
 //! and under rsrun's process setup (a child of this test binary in a chroot of the same rootfs) must
 //! give the same capability sets, no_new_privs, limits, ids, umask, cwd, environment, signal mask and
-//! open fds. Skipped when crun or jq is missing. Needs /work/shared/engines/cgroup-hybrid-for-crun.sh
+//! open fds. Skipped when crun or jq is missing. Needs tools/cgroup-hybrid-for-crun.sh
 //! to have run once on this hybrid-cgroup VM (crun refuses to start otherwise; the test says so).
 mod process_support;
 
@@ -105,7 +105,7 @@ fn compare(case: &str, patch: &str) {
     let r = Rootfs::new(case);
     let theirs = crun_run(&r.dir, patch);
     if theirs.stderr.contains("hybrid mode not supported") {
-        panic!("crun needs /work/shared/engines/cgroup-hybrid-for-crun.sh run once on this VM:\n{theirs}");
+        panic!("crun needs tools/cgroup-hybrid-for-crun.sh run once on this VM:\n{theirs}");
     }
     assert_eq!(theirs.code, 0, "crun:\n{theirs}");
     let ours = run_child(case, Some(&r.root()));

@@ -7,7 +7,8 @@ use rootfs_util::*;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-const CONFIG: &str = "/work/shared/fixtures/configs/crun-spec.json";
+/// A copy of ../shared/fixtures/configs/crun-spec.json.
+const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/configs/crun-spec.json");
 
 /// Lines every runtime may legitimately differ on (documented in docs/mounts.md).
 fn normalise(text: &str, masked: &[&str]) -> BTreeSet<String> {

@@ -3,15 +3,12 @@
 //! where the filter goes with and without noNewPrivileges, and SCMP_ACT_NOTIFY with a listener. Where
 //! runtimes should agree, the same setup also runs under crun and runc and the outputs are compared.
 //!
-//! Syscalls are made by tests/helpers/probe.c (`probe sys NR ARGS...` prints `ok RET` or
+//! Syscalls are made by tests/common/probe.c (`probe sys NR ARGS...` prints `ok RET` or
 //! `errno E`; `probe x86 ...` goes through the i386 entry, `int $0x80`). Numbers are x86_64's unless
 //! marked x86. Root only.
 mod common;
-#[path = "helpers/mod.rs"]
-mod helpers;
 
 use common::*;
-use helpers::*;
 use std::fs;
 use std::time::{Duration, Instant};
 

@@ -59,14 +59,14 @@ pub(crate) fn write(at: At<'_>, name: &str, val: &str) -> core::result::Result<(
 /// out whole, so a short read is the end and no read(2) is spent to see 0.
 #[inline(never)]
 pub(crate) fn read(at: At<'_>, name: &str) -> core::result::Result<String, Errno> {
-    read_with(at, name, crate::state::read_fd)
+    read_with(at, name, crate::rt::io::read_fd)
 }
 
 /// Reads a file of many records (cgroup.procs, mountinfo): seq files hand those out a page at a
 /// time, so it is read until a read returns 0.
 #[inline(never)]
 pub(crate) fn read_records(at: At<'_>, name: &str) -> core::result::Result<String, Errno> {
-    read_with(at, name, crate::state::read_fd_all)
+    read_with(at, name, crate::rt::io::read_fd_all)
 }
 
 fn read_with(

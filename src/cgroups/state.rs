@@ -29,6 +29,14 @@ impl Cgroup {
     pub fn from_json(v: Value<'_, '_>) -> Result<Self> {
         parse(v).ok_or_else(|| Error::msg("state.json: invalid cgroup record"))
     }
+
+    /// The cgroup of a container from the raw JSON of its state's "cgroup" slot (None: no slot,
+    /// so no cgroup was recorded).
+    pub fn from_state_slot(raw: Option<&str>) -> Result<Option<Self>> {
+        let Some(raw) = raw else { return Ok(None) };
+        let doc = crate::json::parse(raw.as_bytes()).map_err(Error::msg)?;
+        Self::from_json(doc.root()).map(Some)
+    }
 }
 
 fn parse(v: Value<'_, '_>) -> Option<Cgroup> {

@@ -5,8 +5,8 @@
 //! the parent writes uid/gid maps and joins the cgroup, runs the createRuntime hooks when the child
 //! asks, and waits for the child's "ready" or its error. A failure anywhere undoes all of it: the
 //! init is killed, the cgroup and the state directory removed.
-use super::channel::{self, Msg};
-use super::ns::{self, Plan};
+use crate::channel::{self, Msg};
+use crate::ns::{self, Plan};
 use crate::cgroups::Cgroup;
 use crate::cli::{CreateOpts, Global};
 use crate::error::{Context, Error, Result};
@@ -44,7 +44,7 @@ pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
     let path = alloc::format!("{bundle}/config.json");
     let fd = rustix::fs::open(cs(&path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {path}"))?;
-    let data = crate::state::read_fd(fd.as_fd()).context(format_args!("read {path}"))?;
+    let data = crate::rt::io::read_fd(fd.as_fd()).context(format_args!("read {path}"))?;
     crate::rt::done_with(fd);
     Ok(data)
 }

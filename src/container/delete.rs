@@ -37,9 +37,7 @@ pub fn run(g: &Global, o: &DeleteOpts) -> Result<i32> {
 
 /// The container's cgroup as create recorded it in state.json.
 pub fn cgroup(st: &State) -> Result<Option<Cgroup>> {
-    let Some(raw) = st.extra("cgroup") else { return Ok(None) };
-    let doc = crate::json::parse(raw.as_bytes()).map_err(crate::error::Error::msg)?;
-    Cgroup::from_json(doc.root()).map(Some)
+    Cgroup::from_state_slot(st.extra("cgroup"))
 }
 
 /// SIGKILLs every process of a live container (through its cgroup: a paused one is thawed so the

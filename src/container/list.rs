@@ -83,7 +83,7 @@ fn tabulate<const N: usize>(out: &mut String, table: &[[String; N]]) {
 
 /// (name, uid) pairs from /etc/passwd, for the OWNER column; empty if it cannot be read.
 fn passwd() -> Vec<(String, u32)> {
-    let Ok(data) = crate::state::read_at(rustix::fs::CWD, "/etc/passwd") else { return Vec::new() };
+    let Ok(data) = crate::rt::io::read_at(rustix::fs::CWD, "/etc/passwd") else { return Vec::new() };
     let text = crate::rt::lossy(&data);
     text.lines()
         .filter_map(|l| {

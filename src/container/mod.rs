@@ -1,6 +1,5 @@
 //! The verbs, one file each, all of the shape `run(global, opts) -> Result<exit status>`.
 //! `dispatch` maps a parsed command line to its verb.
-pub mod channel;
 pub mod checkpoint;
 pub mod create;
 pub mod delete;
@@ -9,7 +8,6 @@ pub mod exec;
 pub mod features;
 pub mod kill;
 pub mod list;
-pub mod ns;
 pub mod pause;
 pub mod process;
 pub mod ps;

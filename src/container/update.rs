@@ -147,7 +147,7 @@ fn pair_swap_v2(cg: &Cgroup, m: &mut Memory) {
     let (limit, swap) = (m.limit.unwrap_or(0), m.swap.unwrap_or(0));
     let Some(dir) = cg.dir("") else { return };
     let read = |file: &str| -> Option<i64> {
-        let data = crate::state::read_at(rustix::fs::CWD, &alloc::format!("{dir}/{file}")).ok()?;
+        let data = crate::rt::io::read_at(rustix::fs::CWD, &alloc::format!("{dir}/{file}")).ok()?;
         core::str::from_utf8(&data).ok()?.trim().parse().ok()
     };
     if swap > 0 && limit == 0 {

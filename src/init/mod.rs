@@ -71,8 +71,8 @@ pub struct Context<'s, 'a> {
     pub install_seccomp: &'s dyn Fn() -> Result<()>,
 }
 
-use crate::container::channel::{Channel, Msg};
-use crate::container::ns::Plan;
+use crate::channel::{Channel, Msg};
+use crate::ns::Plan;
 use crate::error::{Context as _, Error};
 use crate::state::{State, Status};
 use core::convert::Infallible;
@@ -190,7 +190,7 @@ fn join_namespaces(ctx: &Context, l: &Launch) -> Result<()> {
     use rustix::thread::{UnshareFlags, move_into_link_name_space, unshare_unsafe};
     for (f, fd) in &l.plan.join {
         move_into_link_name_space(fd.as_fd(), None)
-            .context(format_args!("join the {} namespace", crate::container::ns::name(*f)))?;
+            .context(format_args!("join the {} namespace", crate::ns::name(*f)))?;
     }
     if l.plan.unshare.contains(CloneFlags::NEWCGROUP) {
         // A cgroup namespace is rooted at the cgroups its creator is in.

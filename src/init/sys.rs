@@ -91,5 +91,5 @@ fn raw_attr<'a>(attr: &Attr<'a>) -> core::result::Result<MountAttr<'a>, Errno> {
 pub fn read_file(dirfd: impl AsFd, path: &str) -> Result<Vec<u8>> {
     let fd = rustix::fs::openat(dirfd, cs(path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {path}"))?;
-    crate::state::read_fd_all(fd.as_fd()).context(format_args!("read {path}"))
+    crate::rt::io::read_fd_all(fd.as_fd()).context(format_args!("read {path}"))
 }

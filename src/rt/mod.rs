@@ -2,6 +2,7 @@
 //! and a panic report that needs no allocation.
 pub mod alloc;
 pub mod cstrs;
+pub mod io;
 pub mod path;
 pub mod table;
 pub mod time;

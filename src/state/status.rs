@@ -57,7 +57,7 @@ pub(super) fn derive(c: &Container, st: &State) -> Result<Status> {
 /// (cgroup v2 `cgroup.freeze`/`cgroup.events`, v1 `freezer.state`) of the paths kept in the state's
 /// "cgroup" slot; until it exists nothing is ever paused.
 fn frozen(_c: &Container, st: &State) -> Result<bool> {
-    match crate::container::delete::cgroup(st)? {
+    match crate::cgroups::Cgroup::from_state_slot(st.extra("cgroup"))? {
         Some(cg) => cg.is_frozen().or(Ok(false)),
         None => Ok(false),
     }
@@ -77,7 +77,7 @@ pub fn proc_stat(pid: i32) -> Result<Option<ProcStat>> {
     let mut path = crate::rt::FixedBuf::<32>::new();
     let _ = fmt::Write::write_fmt(&mut path, format_args!("/proc/{pid}/stat"));
     let path = core::str::from_utf8(path.as_bytes()).unwrap_or("/proc/0/stat");
-    let data = match super::read_at(rustix::fs::CWD, path) {
+    let data = match crate::rt::io::read_at(rustix::fs::CWD, path) {
         Ok(d) => d,
         Err(Errno::NOENT | Errno::SRCH) => return Ok(None),
         Err(e) => return Err(Error::sys(format_args!("read {path}"), e)),

@@ -26,12 +26,14 @@
 //! killed and the test fails with what it printed.
 //!
 //! Modules: `env` (root, paths, unique names, jq), `cmd` (running commands with timeouts, `Out`),
-//! `bundle` (`Bundle`), `runtime` (`Runtime`, `Running`), `leaks` (`LeakCheck`), `diff`
+//! `bundle` (`Bundle`), `cases` (the C probe tests/common/probe.c, one-off runs per runtime,
+//! `create_fails`, `HostDir`), `runtime` (`Runtime`, `Running`), `leaks` (`LeakCheck`), `diff`
 //! (`differential`), `each` (`run_each`/`run_cases`: per-runtime bundle setup, pairwise comparisons).
 //! Everything is re-exported here.
 #![allow(dead_code)]
 
 mod bundle;
+mod cases;
 mod cmd;
 mod diff;
 mod each;
@@ -41,6 +43,8 @@ mod runtime;
 
 #[allow(unused_imports)]
 pub use bundle::*;
+#[allow(unused_imports)]
+pub use cases::*;
 #[allow(unused_imports)]
 pub use cmd::*;
 #[allow(unused_imports)]

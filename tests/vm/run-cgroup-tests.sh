@@ -5,8 +5,9 @@
 # other half of what this machine's hybrid v1 hierarchy can show. The tests are mode-agnostic: they
 # read back the v2 files there. Arguments go to the test binary (a name filter, --exact, ...).
 #
-# The integration test binary links glibc dynamically; vm-test.sh copies it into the initramfs at
-# the same path together with its ldd libraries (VM_BINARIES; add e.g. /usr/bin/crun as a reference).
+# The integration test binary links glibc dynamically: it goes into the VM through the shared TESTDIR
+# (/mnt inside), so a checkout anywhere works (vm-test.sh's stage one skips /tmp), and vm-test.sh
+# copies its ldd libraries into the initramfs (VM_BINARIES; add e.g. /usr/bin/crun as a reference).
 # --count: afterwards, count the library's syscalls for create and delete inside the VM as well
 # (tests/vm/count-cgroup-syscalls.sh under strace, which then comes along into the VM).
 # Env: VM_WORK: where qemu and the kernel are unpacked once (~90 MB; default /tmp/rsrun-vm-work).
@@ -29,14 +30,15 @@ cat > "$t/run.sh" <<RUN
 echo "VM up after \$(cut -d' ' -f1 /proc/uptime) s; cgroup2 controllers: \$(cat /sys/fs/cgroup/cgroup.controllers)"
 # A block device for the blockIO tests (the VM has none otherwise).
 dd if=/dev/zero of=/tmp/disk bs=1M count=4 2>/dev/null && losetup /dev/loop0 /tmp/disk
-cd /tmp && $bin --test-threads=2 $args
+cd /tmp && /mnt/cgroups_host --test-threads=2 $args
 rc=\$?
-[ -n "$count" ] && sh /mnt/count-cgroup-syscalls.sh $bin
+[ -n "$count" ] && sh /mnt/count-cgroup-syscalls.sh /mnt/cgroups_host
 echo "tests done at \$(cut -d' ' -f1 /proc/uptime) s (uptime)"
 exit \$rc
 RUN
 chmod +x "$t/run.sh"
 cp "$here/count-cgroup-syscalls.sh" "$t/"
+cp "$bin" "$t/cgroups_host"
 extra=""
 [ -n "$count" ] && extra=$(command -v strace)
 start=$(date +%s.%N)

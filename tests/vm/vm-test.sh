@@ -7,7 +7,7 @@
 # Env: VM_BINARIES="path ..." extra host binaries (copied with their ldd libraries into the initramfs,
 #      same paths); VM_TIMEOUT (s, default 900); VM_MEM (MiB, default 1024); VM_SMP (default 2);
 #      VM_MODULES="drivers/block/loop ..." extra kernel modules to load (rsrun's copy: the only change
-#      from the shared /work/shared/vm/vm-test.sh).
+#      from the shared ../shared/vm/vm-test.sh).
 set -euo pipefail
 W=$(realpath -m "${1:?workdir}"); T=$(realpath "${2:?testdir containing run.sh}"); ACC=${3:-tcg}
 [ -x "$T/run.sh" ] || { echo "need executable $T/run.sh"; exit 2; }

@@ -1,9 +1,7 @@
-//! Shared by tests/cve.rs and tests/seccomp_container.rs (included with `#[path]`, after `mod common;`):
-//! the C probe (tests/helpers/probe.c, built once per test binary with `gcc -static -O2`, which needs
+//! The C probe (tests/common/probe.c, built once per test binary with `gcc -static -O2`, which needs
 //! gcc and libc6-dev), runs of one bundle setup under several runtimes, host directories that must
 //! stay untouched, and the docker seccomp profile.
-#![allow(dead_code)]
-use crate::common::*;
+use super::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,13 +32,13 @@ pub fn probe_binary() -> &'static Path {
         // SAFETY: registers a plain function; libtest leaves main through exit(), which calls it.
         unsafe { atexit(remove_at_exit) };
         let bin = dir.join("probe");
-        let src = repo_root().join("tests/helpers/probe.c");
+        let src = repo_root().join("tests/common/probe.c");
         let out = run_command(
             Command::new("gcc").args(["-static", "-O2", "-Wall", "-o"]).arg(&bin).arg(&src),
             None,
             timeout(),
         );
-        assert!(out.success(), "building tests/helpers/probe.c needs gcc and libc6-dev (static libc):\n{out}");
+        assert!(out.success(), "building tests/common/probe.c needs gcc and libc6-dev (static libc):\n{out}");
         bin
     })
 }
