@@ -47,6 +47,8 @@
 #                 run exits 42 (the trap); task kill -s KILL: 137; run -d of a busy loop: task pause: PAUSED
 #                 and the loop gets no CPU time; task resume: RUNNING and CPU time again
 #
+#  (always)       once the engines removed every container: no cgroup and no state dir of them is left
+#
 # Robustness on a shared 2-core machine: conditions are waited for with bounded polls, every engine
 # call has a timeout, containers are removed after each runtime's matrix, and the EXIT trap removes
 # everything (tools/engines.sh teardown, the tmux server, the temporary directory).
@@ -98,7 +100,7 @@ dk() { timeout -k 5 "$TO" "$REPO/tools/engines.sh" docker "$@" 9>&-; }
 ct() { timeout -k 5 "$TO" "$REPO/tools/engines.sh" ctr "$@" 9>&-; }
 TM() { tmux -S "$TMUX_SOCK" -f "$T/tmux.conf" "$@" 9>&-; }
 
-PM_NAMES=() DK_NAMES=() CT_NAMES=()
+PM_NAMES=() DK_NAMES=() CT_NAMES=() PM_IDS=()
 remove_containers() {
   TM kill-server >/dev/null 2>&1
   ((${#PM_NAMES[@]})) && pm rm -f -t 0 "${PM_NAMES[@]}" >/dev/null 2>&1
@@ -148,6 +150,7 @@ poll() {
 }
 
 # --- what the host sees ----------------------------------------------------------------------------
+file_says() { [ "$(cat "$1" 2>/dev/null)" = "$2" ]; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 # A busy loop with this pid gets no CPU time for a second.
 no_cpu_time() { local a b; a=$(cpu_ticks "$1"); sleep 1; b=$(cpu_ticks "$1"); [ -n "$a" ] && [ "$a" = "$b" ]; }
@@ -194,6 +197,11 @@ pty_shell_checks() {
   pty_start "$s" "$cmd"
   if ! pty_wait "$s" '# |@@exit=' 60 || pty_has "$s" '@@exit='; then
     bad "$p: shell prompt" "no prompt within 60 s; the pty showed [$(pty_text "$s" | grep -v '^$' | tail -5)]"
+    local c  # the checks that needed the shell fail too, so every runtime counts the same checks
+    for c in "command output" "stdin is a /dev/pts" ${full:+"window size" "Ctrl-C interrupts the foreground job"} \
+      "exit status through the pty"; do
+      bad "$p: $c" "no shell"
+    done
     TM kill-session -t "$s" 2>/dev/null; return
   fi
   ok "$p: shell prompt"
@@ -257,13 +265,14 @@ m_podman_detach() {
   local p="podman" c="eng-$RT_NAME-pd" out rc pid pid2 merged
   PM_NAMES+=("$c")
   out=$(pm run -d --name "$c" --runtime "$RT_NAME" localhost/bb sh -c "$TRAPS" 2>&1)
+  PM_IDS+=("$(pm inspect -f '{{.Id}}' "$c" 2>/dev/null)")
   if ! poll 60 pm_is "$c" running; then bad "$p run -d: running" "state [$(pm_state "$c")]; run said [$out]"; return; fi
   pid=$(pm_pid "$c")
   check "$p run -d: running with a pid" "pid [$pid]" test "${pid:-0}" -gt 0
   out=$(pm top "$c" 2>&1)
   check_has "$p top: lists the process" 'sleep 1000' "$out"
   out=$(pm stats --no-stream --no-reset --format '{{.MemUsage}}|{{.PIDs}}' "$c" 2>&1)
-  check_re "$p stats: memory and pids numbers" '^[0-9.]+[kMG]?B / [0-9.]+[kMGT]?B\|[2-9][0-9]*$' "$out"
+  check_re "$p stats: memory and pids numbers" '^[0-9.]+[kMG]?B / [0-9.]+[kMGT]?B\|([2-9]|[1-9][0-9]+)$' "$out"
   out=$(pm update --memory 96m --cpu-shares 512 --cpu-quota 50000 --cpu-period 100000 "$c" 2>&1); rc=$?
   check_rc "$p update: exit status" 0 "$rc" "$out"
   check_eq "$p update: memory limit in the cgroup" 100663296 "$(cg_value "$pid" mem)"
@@ -281,7 +290,7 @@ m_podman_detach() {
   check_eq "$p exec -u" 1000:1000 "$out"
   merged=$(pm inspect -f '{{.GraphDriver.Data.MergedDir}}' "$c" 2>/dev/null)
   out=$(pm exec -d "$c" sh -c 'echo detached > /exec-d' 2>&1); rc=$?
-  check "$p exec -d: the process ran" "exec -d said [$out] rc $rc; no $merged/exec-d" poll 30 grep -qx detached "$merged/exec-d"
+  check "$p exec -d: the process ran" "exec -d said [$out] rc $rc; no $merged/exec-d" poll 30 file_says "$merged/exec-d" detached
   out=$(pm restart -t 30 "$c" 2>&1)
   poll 60 pm_is "$c" running; pid2=$(pm_pid "$c")
   check "$p restart: running with a new pid" "state [$(pm_state "$c")] pid [$pid] -> [$pid2]; restart said [$out]" \
@@ -305,8 +314,10 @@ m_podman_pause() {
   local p="podman" c="eng-$RT_NAME-pp" out pid
   PM_NAMES+=("$c")
   out=$(pm run -d --name "$c" --runtime "$RT_NAME" localhost/bb sh -c "$BUSY" 2>&1)
+  PM_IDS+=("$(pm inspect -f '{{.Id}}' "$c" 2>/dev/null)")
   if ! poll 60 pm_is "$c" running; then bad "$p pause: container running" "state [$(pm_state "$c")]; run said [$out]"; return; fi
   pid=$(pm_pid "$c")
+  check "$p pause: the busy loop runs first" "pid [$pid]" gets_cpu_time "$pid"
   out=$(pm pause "$c" 2>&1)
   check_eq "$p pause: state" paused "$(pm_state "$c")"
   check "$p pause: the busy loop gets no CPU time" "pause said [$out]" no_cpu_time "$pid"
@@ -318,9 +329,11 @@ m_podman_pause() {
 
 m_podman_pty() {
   local c="eng-$RT_NAME-pt" out
-  pty_shell_checks "podman run -it" pm-run "$REPO/tools/engines.sh podman run -it --rm --runtime $RT_NAME localhost/bb sh" full
+  PM_NAMES+=("$c-run")
+  pty_shell_checks "podman run -it" pm-run "$REPO/tools/engines.sh podman run -it --rm --name $c-run --runtime $RT_NAME localhost/bb sh" full
   PM_NAMES+=("$c")
   out=$(pm run -d --name "$c" --runtime "$RT_NAME" localhost/bb sh -c "$TRAPS" 2>&1)
+  PM_IDS+=("$(pm inspect -f '{{.Id}}' "$c" 2>/dev/null)")
   if ! poll 60 pm_is "$c" running; then bad "podman exec -it: container running" "state [$(pm_state "$c")]; run said [$out]"; return; fi
   pty_shell_checks "podman exec -it" pm-exec "$REPO/tools/engines.sh podman exec -it $c sh"
   pm rm -f -t 0 "$c" >/dev/null 2>&1
@@ -395,6 +408,7 @@ m_docker_pause() {
   out=$(DR -d --name "$c" localhost/bb sh -c "$BUSY" 2>&1)
   if ! poll 60 dk_is "$c" running; then bad "$p pause: container running" "state [$(dk_state "$c")]; run said [$out]"; return; fi
   pid=$(dk_pid "$c")
+  check "$p pause: the busy loop runs first" "pid [$pid]" gets_cpu_time "$pid"
   out=$(dk pause "$c" 2>&1)
   check_eq "$p pause: state" paused "$(dk_state "$c")"
   check "$p pause: the busy loop gets no CPU time" "pause said [$out]" no_cpu_time "$pid"
@@ -406,7 +420,8 @@ m_docker_pause() {
 
 m_docker_pty() {
   local c="eng-$RT_NAME-dt" out
-  pty_shell_checks "docker run -it" dk-run "$REPO/tools/engines.sh docker run -it --rm --runtime=$RT_NAME --network none localhost/bb sh" full
+  DK_NAMES+=("$c-run")
+  pty_shell_checks "docker run -it" dk-run "$REPO/tools/engines.sh docker run -it --rm --name $c-run --runtime=$RT_NAME --network none localhost/bb sh" full
   DK_NAMES+=("$c")
   out=$(DR -d --name "$c" localhost/bb sh -c "$TRAPS" 2>&1)
   if ! poll 60 dk_is "$c" running; then bad "docker exec -it: container running" "state [$(dk_state "$c")]; run said [$out]"; return; fi
@@ -447,6 +462,7 @@ m_ctr() {
   out=$(ct run -d --runc-binary "$RT" localhost/bb:latest "$b" sh -c "$BUSY" 2>&1)
   if ! poll 60 ct_is "$b" RUNNING; then bad "$p pause: task RUNNING" "task ls [$(ct task ls 2>&1)]; run said [$out]"; return; fi
   pid=$(ct_field "$b" 2)
+  check "$p task pause: the busy loop runs first" "pid [$pid]" gets_cpu_time "$pid"
   out=$(ct task pause "$b" 2>&1)
   check_eq "$p task pause: PAUSED" PAUSED "$(ct_state "$b")"
   check "$p task pause: the busy loop gets no CPU time" "pause said [$out]" no_cpu_time "$pid"
@@ -454,6 +470,24 @@ m_ctr() {
   check_eq "$p task resume: RUNNING" RUNNING "$(ct_state "$b")"
   check "$p task resume: the busy loop runs again" "resume said [$out]" gets_cpu_time "$pid"
   ct task kill -s KILL "$b" >/dev/null 2>&1
+}
+
+# What the runtime must have removed once the engines removed every container: the containers'
+# cgroups (podman: libpod_parent/libpod-ID, docker: docker/ID, ctr: rsrun/ID, the namespace's name)
+# and their state dirs (docker's and containerd's runtime roots; podman's: /run/RUNTIME, its default).
+left_behind() {
+  local d id out=""
+  for d in /sys/fs/cgroup/*/libpod_parent/libpod-*/ /sys/fs/cgroup/*/docker/*/ /sys/fs/cgroup/*/rsrun/*/ \
+    /run/rsrun-engines-docker/runtime-*/moby/*/ /run/containerd/runc/rsrun/*/; do
+    [ -d "$d" ] && out+=" $d"
+  done
+  for id in "${PM_IDS[@]}"; do [ -n "$id" ] && [ -e "/run/$RT_NAME/$id" ] && out+=" /run/$RT_NAME/$id"; done
+  echo "$out"
+}
+nothing_left() { [ -z "$(left_behind)" ]; }
+check_nothing_left() {
+  if poll 20 nothing_left; then ok "nothing left behind (cgroups, state dirs)"; else bad "nothing left behind (cgroups, state dirs)" "left:$(left_behind)"; fi
+  PM_IDS=()
 }
 
 # --- main --------------------------------------------------------------------------------------------
@@ -473,6 +507,7 @@ for RT in $RUNTIMES; do
     case " $ALL_GROUPS " in *" $g "*) "m_$g" ;; *) bad "$g" "no such group (groups: $ALL_GROUPS)" ;; esac
   done
   remove_containers
+  check_nothing_left
   DURATION[$RT_NAME]=$((SECONDS - t0))
 done
 echo

@@ -3,7 +3,8 @@
 #  Differences: `setup` and `smoke` take several runtimes, all registered at once so one dockerd serves
 #  them all (a runtime named `runc` is docker's built-in one and must be the runc on PATH: dockerd
 #  refuses to have it redefined); tmux is installed too (tests/engines.sh drives -it sessions with it);
-#  `ctr` takes the runtime with --runc-binary as before.)
+#  `ctr` takes the runtime with --runc-binary as before; `teardown` also removes ctr's tasks (their shims
+#  would outlive containerd), unmounts under the daemons' /run dirs and retries busy cgroups briefly.)
 # Drive an OCI runtime through real engines on a Debian 12 root machine with no registry and no systemd.
 #
 #   engines.sh setup RT...     install podman, docker, containerd; import a busybox image; start dockerd
@@ -133,6 +134,14 @@ smoke() {
 teardown() {
   docker rm -f $(docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true
   podman rm -af -t 0 >/dev/null 2>&1 || true
+  if [ -S "$CTRD_RUN/containerd.sock" ]; then   # ctr's tasks: their shims would outlive containerd
+    local c
+    for c in $(ctr_ task ls -q 2>/dev/null); do ctr_ task kill -s KILL "$c" >/dev/null 2>&1 || true; done
+    for c in $(ctr_ container ls -q 2>/dev/null); do
+      for _ in $(seq 50); do ctr_ task rm -f "$c" >/dev/null 2>&1 && break; ctr_ task ls -q 2>/dev/null | grep -qx "$c" || break; sleep 0.1; done
+      ctr_ container rm "$c" >/dev/null 2>&1 || true
+    done
+  fi
   for f in "$W/docker.pid" "$W/containerd.pid"; do
     [ -f "$f" ] || continue
     local p; p=$(cat "$f")
@@ -140,14 +149,22 @@ teardown() {
     for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   done
   umount "$DOCK_RUN/netns/default" 2>/dev/null || true
-  { grep -o " $W/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount "$m" 2>/dev/null || true; done
+  { grep -oE " ($W|$DOCK_RUN|$CTRD_RUN)/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount "$m" 2>/dev/null || true; done
   podman system reset -f >/dev/null 2>&1 || true
   rm -rf "$DOCK_RUN" "$CTRD_RUN" /run/containerd/runc/rsrun /etc/docker/key.json /etc/containers/networks "$W"
-  local c t
-  for c in /sys/fs/cgroup/*/; do
-    for t in docker libpod_parent rsrun; do
-      if [ -d "$c$t" ]; then find "$c$t" -depth -type d -exec rmdir {} \; 2>/dev/null || true; fi
+  # The engines' cgroups; a cgroup whose last process (conmon, a shim) is still exiting is busy a moment.
+  local c t left
+  for _ in $(seq 50); do
+    left=0
+    for c in /sys/fs/cgroup/*/; do
+      for t in docker libpod_parent rsrun; do
+        [ -d "$c$t" ] || continue
+        find "$c$t" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+        [ -d "$c$t" ] && left=1
+      done
     done
+    ((left)) || break
+    sleep 0.1
   done
   return 0
 }
