@@ -28,10 +28,10 @@
 #                 trap; start + kill: exit code 137
 #  podman_pause   pause: inspect says paused and a busy loop gets no CPU time (/proc/PID/stat); unpause:
 #                 running and the loop gets CPU time again
-#  podman_pty     through a real pty (tmux): run -it sh: prompt, `echo $((6*7))` prints 42, `tty` is a
-#                 /dev/pts, `stty size` is the pane's 40x120, Ctrl-C interrupts `sleep 100` ($? = 130,
-#                 so the pty is the controlling terminal), `exit 5` makes podman exit 5; exec -it sh on a
-#                 running container: tty, `exit 4` gives 4
+#  podman_pty     through a real pty (tmux), run -it sh and exec -it sh (on a running container): a
+#                 prompt, `echo $((6*7))` prints 42, `tty` is a /dev/pts, `stty size` is the pane's 40x120,
+#                 Ctrl-C interrupts `sleep 100` ($? = 130, so the pty is the controlling terminal), `exit 5`
+#                 (exec: 4) makes podman exit with that status
 #  docker_run     run: echo's output; exit status 3; the runtime's error shown; seccomp denies `unshare -U`;
 #                 -m 64m --pids-limit 50 in the cgroup files; --read-only: EROFS; --user 1000:1000: Uid/Gid
 #                 in /proc/self/status; --cap-drop ALL --cap-add KILL: CapEff and CapBnd 0x20;
@@ -191,39 +191,35 @@ pty_exit_status() { # the status the command in SESSION ended with, "timeout" if
   if pty_wait "$1" '@@exit=[0-9]+@@' 60; then pty_text "$1" | sed -n 's/.*@@exit=\([0-9]*\)@@.*/\1/p' | tail -1; else echo timeout; fi
 }
 
-# pty_shell_checks ENGINE_PREFIX SESSION CMD [full]: a shell behind CMD on a real pty.
+# pty_shell_checks NAME SESSION CMD STATUS: a shell behind CMD on a real pty, left with `exit STATUS`.
 pty_shell_checks() {
-  local p=$1 s=$2 cmd=$3 full=${4:-}
+  local p=$1 s=$2 cmd=$3 status=$4
   pty_start "$s" "$cmd"
   if ! pty_wait "$s" '# |@@exit=' 60 || pty_has "$s" '@@exit='; then
     bad "$p: shell prompt" "no prompt within 60 s; the pty showed [$(pty_text "$s" | grep -v '^$' | tail -5)]"
     local c  # the checks that needed the shell fail too, so every runtime counts the same checks
-    for c in "command output" "stdin is a /dev/pts" ${full:+"window size" "Ctrl-C interrupts the foreground job"} \
+    for c in "command output" "stdin is a /dev/pts" "window size" "Ctrl-C interrupts the foreground job" \
       "exit status through the pty"; do
       bad "$p: $c" "no shell"
     done
     TM kill-session -t "$s" 2>/dev/null; return
   fi
   ok "$p: shell prompt"
-  pty_send "$s" 'echo $((6*7))'
-  if pty_wait "$s" '^42$' 20; then ok "$p: command output"; else bad "$p: command output" "[$(pty_text "$s" | grep -v '^$' | tail -5)]"; fi
-  pty_send "$s" 'echo "tty=$(tty)"'
-  if pty_wait "$s" '^tty=/dev/pts/[0-9]+$' 20; then ok "$p: stdin is a /dev/pts"; else bad "$p: stdin is a /dev/pts" "[$(pty_text "$s" | grep -v '^$' | tail -5)]"; fi
-  if [ -n "$full" ]; then
-    pty_send "$s" 'echo "size=$(stty size)"'
-    if pty_wait "$s" '^size=40 120$' 20; then ok "$p: window size"; else bad "$p: window size" "[$(pty_text "$s" | grep -v '^$' | tail -5)]"; fi
-    pty_send "$s" 'sleep 100'
-    sleep 1
-    TM send-keys -t "$s" C-c
-    pty_send "$s" 'echo "rc=$?"'
-    if pty_wait "$s" '^rc=130$' 20; then ok "$p: Ctrl-C interrupts the foreground job"; else bad "$p: Ctrl-C interrupts the foreground job" "[$(pty_text "$s" | grep -v '^$' | tail -5)]"; fi
-    pty_send "$s" 'exit 5'
-    check_eq "$p: exit status through the pty" 5 "$(pty_exit_status "$s")"
-  else
-    pty_send "$s" 'exit 4'
-    check_eq "$p: exit status through the pty" 4 "$(pty_exit_status "$s")"
-  fi
+  pty_expect "$p: command output" "$s" 'echo $((6*7))' '^42$'
+  pty_expect "$p: stdin is a /dev/pts" "$s" 'echo "tty=$(tty)"' '^tty=/dev/pts/[0-9]+$'
+  pty_expect "$p: window size" "$s" 'echo "size=$(stty size)"' '^size=40 120$'
+  pty_send "$s" 'sleep 100'
+  sleep 1
+  TM send-keys -t "$s" C-c
+  pty_expect "$p: Ctrl-C interrupts the foreground job" "$s" 'echo "rc=$?"' '^rc=130$'
+  pty_send "$s" "exit $status"
+  check_eq "$p: exit status through the pty" "$status" "$(pty_exit_status "$s")"
   TM kill-session -t "$s" 2>/dev/null
+}
+# pty_expect NAME SESSION INPUT ERE: type INPUT, then a line matching ERE must show within 20 s.
+pty_expect() {
+  pty_send "$2" "$3"
+  if pty_wait "$2" "$4" 20; then ok "$1"; else bad "$1" "no line matches /$4/; the pty showed [$(pty_text "$2" | grep -v '^$' | tail -5)]"; fi
 }
 
 # The detached containers' command: exits 42 on TERM, 10 on USR1; `sleep 1000` shows in top.
@@ -330,12 +326,12 @@ m_podman_pause() {
 m_podman_pty() {
   local c="eng-$RT_NAME-pt" out
   PM_NAMES+=("$c-run")
-  pty_shell_checks "podman run -it" pm-run "$REPO/tools/engines.sh podman run -it --rm --name $c-run --runtime $RT_NAME localhost/bb sh" full
+  pty_shell_checks "podman run -it" pm-run "$REPO/tools/engines.sh podman run -it --rm --name $c-run --runtime $RT_NAME localhost/bb sh" 5
   PM_NAMES+=("$c")
   out=$(pm run -d --name "$c" --runtime "$RT_NAME" localhost/bb sh -c "$TRAPS" 2>&1)
   PM_IDS+=("$(pm inspect -f '{{.Id}}' "$c" 2>/dev/null)")
   if ! poll 60 pm_is "$c" running; then bad "podman exec -it: container running" "state [$(pm_state "$c")]; run said [$out]"; return; fi
-  pty_shell_checks "podman exec -it" pm-exec "$REPO/tools/engines.sh podman exec -it $c sh"
+  pty_shell_checks "podman exec -it" pm-exec "$REPO/tools/engines.sh podman exec -it $c sh" 4
   pm rm -f -t 0 "$c" >/dev/null 2>&1
 }
 
@@ -421,11 +417,11 @@ m_docker_pause() {
 m_docker_pty() {
   local c="eng-$RT_NAME-dt" out
   DK_NAMES+=("$c-run")
-  pty_shell_checks "docker run -it" dk-run "$REPO/tools/engines.sh docker run -it --rm --name $c-run --runtime=$RT_NAME --network none localhost/bb sh" full
+  pty_shell_checks "docker run -it" dk-run "$REPO/tools/engines.sh docker run -it --rm --name $c-run --runtime=$RT_NAME --network none localhost/bb sh" 5
   DK_NAMES+=("$c")
   out=$(DR -d --name "$c" localhost/bb sh -c "$TRAPS" 2>&1)
   if ! poll 60 dk_is "$c" running; then bad "docker exec -it: container running" "state [$(dk_state "$c")]; run said [$out]"; return; fi
-  pty_shell_checks "docker exec -it" dk-exec "$REPO/tools/engines.sh docker exec -it $c sh"
+  pty_shell_checks "docker exec -it" dk-exec "$REPO/tools/engines.sh docker exec -it $c sh" 4
   dk rm -f "$c" >/dev/null 2>&1
 }
 
