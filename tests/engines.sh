@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2016  # $... in single quotes is meant for the container's shell
 # rsrun behind real engines: podman (cgroupfs + conmon), docker (dockerd + containerd-shim-runc-v2,
 # started by tools/engines.sh) and containerd's ctr, on this kind of machine (root, no registry, no
 # systemd, hybrid cgroups). The same matrix runs once per runtime: first runc (the reference: a check
@@ -54,7 +55,7 @@
 # everything (tools/engines.sh teardown, the tmux server, the temporary directory).
 set -uo pipefail
 [ -z "${SKIP_ENGINES:-}" ] || { echo "engines: skipped (SKIP_ENGINES)"; exit 0; }
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 REPO=$PWD
 LOCK=/tmp/rsrun-engines.lock
 [ "$(id -u)" = 0 ] || { echo "engines: skipped: needs root"; exit 0; }
@@ -72,7 +73,7 @@ lock_held_by_ancestor() {
   return 1
 }
 # Our copies of the lock's fd (inherited from flock(1)) must not leak into the daemons we start.
-for fd in /proc/$$/fd/*; do
+for fd in "/proc/$$/fd/"*; do
   n=${fd##*/}
   [ "$n" -gt 2 ] && [ "$(readlink "$fd")" = "$LOCK" ] && eval "exec $n>&-"
 done
@@ -122,7 +123,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- checks ----------------------------------------------------------------------------------------
-RT= RT_NAME=
+RT="" RT_NAME=""
 declare -A N_OK N_FAIL
 FAILED_LIST=()
 ok() { N_OK[$RT_NAME]=$((${N_OK[$RT_NAME]:-0} + 1)); echo "engines[$RT_NAME]: $1 ok"; }
