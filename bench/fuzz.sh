@@ -34,8 +34,11 @@ fi
 
 cd "$REPO/fuzz"
 targets=${*:-$(cargo fuzz list)}
-# shellcheck disable=SC2086
-cargo +nightly fuzz build -a $targets >&2
+if [ $# -eq 0 ]; then
+  cargo +nightly fuzz build -a >&2
+else
+  for t in $targets; do cargo +nightly fuzz build -a "$t" >&2; done
+fi
 bindir=$REPO/fuzz/target/x86_64-unknown-linux-gnu/release
 
 printf '%-16s %12s %8s %6s %7s %6s %7s\n' target executions exec/s cov ft secs crashes

@@ -21,7 +21,7 @@ const KINDS: [DeviceKind; 4] = [DeviceKind::All, DeviceKind::Char, DeviceKind::B
 
 fn rules(data: &[u8]) -> Vec<DeviceRule> {
     data.chunks_exact(4)
-        .take(24)
+        .take(16)
         .map(|c| DeviceRule {
             allow: c[0] & 1 == 1,
             kind: KINDS[(c[0] >> 1) as usize % 4],
@@ -43,8 +43,11 @@ fn check(rules: &[DeviceRule]) {
     let mut probes = vec![(1, 3), (0, 0), (4095, 1_048_575)];
     for r in rules {
         let (ma, mi) = (real(r.major, 4095, 2), real(r.minor, 1_048_575, 4));
-        probes.push((ma, mi));
-        probes.push((ma, mi.wrapping_add(1) & 0xf_ffff));
+        for probe in [(ma, mi), (ma, (mi + 1) & 0xf_ffff)] {
+            if !probes.contains(&probe) {
+                probes.push(probe);
+            }
+        }
     }
     for (major, minor) in probes {
         for ty in [BLOCK, CHAR] {
