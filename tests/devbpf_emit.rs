@@ -3,7 +3,6 @@
 //! controller, compared the same way. Rule lists: random ones, and those docker, podman and
 //! containerd (ctr) send (tests/fixtures/configs/*.json).
 use rsrun::bpf::{Access, DeviceKind, DeviceRule, V1Line, program, v1_lines, with_defaults};
-use syscalls::bpf::BpfInsn;
 
 mod devbpf_common;
 use devbpf_common::*;
