@@ -4,7 +4,9 @@
 #  them all (a runtime named `runc` is docker's built-in one and must be the runc on PATH: dockerd
 #  refuses to have it redefined); tmux is installed too (tests/engines.sh drives -it sessions with it);
 #  `ctr` takes the runtime with --runc-binary as before; `teardown` also removes ctr's tasks (their shims
-#  would outlive containerd), unmounts under the daemons' /run dirs and retries busy cgroups briefly.)
+#  would outlive containerd), unmounts under the daemons' /run dirs and retries busy cgroups briefly;
+#  every command closes inherited fds above 2 first, so a caller's `flock` fd cannot live on in a
+#  daemon, conmon or shim and keep the engines locked.)
 # Drive an OCI runtime through real engines on a Debian 12 root machine with no registry and no systemd.
 #
 #   engines.sh setup RT...     install podman, docker, containerd; import a busybox image; start dockerd
@@ -87,7 +89,7 @@ EOF
   if ((running)); then
     kill -HUP "$(cat "$W/docker.pid")"; sleep 0.5   # dockerd reloads its runtimes on SIGHUP
   else
-    setsid dockerd --config-file "$W/daemon.json" > "$W/dockerd.log" 2>&1 < /dev/null &
+    daemon dockerd --config-file "$W/daemon.json" > "$W/dockerd.log" 2>&1 < /dev/null &
     for _ in $(seq 150); do docker version >/dev/null 2>&1 && break; sleep 0.2; done
     docker version >/dev/null 2>&1 || { say "dockerd did not start; see $W/dockerd.log"; return 1; }
   fi
@@ -105,13 +107,27 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [ttrpc]
   address = "$CTRD_RUN/containerd.sock.ttrpc"
 EOF
-    setsid containerd --config "$W/containerd.toml" > "$W/containerd.log" 2>&1 < /dev/null &
+    daemon containerd --config "$W/containerd.toml" > "$W/containerd.log" 2>&1 < /dev/null &
     echo $! > "$W/containerd.pid"
     for _ in $(seq 100); do [ -S "$CTRD_RUN/containerd.sock" ] && break; sleep 0.1; done
   fi
   docker save localhost/bb:latest | ctr_ images import - >/dev/null
   say "ready: podman and docker know the runtimes$(printf ' %s' "${@##*/}"); ctr takes --runc-binary PATH"
 }
+
+# Only fds 0-2 go on: `flock /tmp/rsrun-engines.lock engines.sh ...` passes its lock fd down (flock(1)
+# does not set CLOEXEC), and a daemon, conmon or shim holding it keeps the engines locked for everyone
+# long after flock exited.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+  done
+  return 0
+}
+# daemon CMD...: exec CMD in a new session with only fds 0-2.
+daemon() { close_inherited_fds; exec setsid "$@"; }
 
 ctr_() { ctr --address "$CTRD_RUN/containerd.sock" -n rsrun "$@"; }
 
@@ -170,6 +186,7 @@ teardown() {
 }
 
 cmd=${1:-}; shift || true
+close_inherited_fds
 case $cmd in
   setup) setup "$@" ;;
   smoke) smoke "$@" ;;
