@@ -51,6 +51,9 @@ impl Cgroup {
     /// forks in between. Either way a v1 freezer ends thawed: tasks frozen by it do not even die of
     /// SIGKILL until thawed (whoever kills a paused container another way must `thaw` after).
     pub fn kill_all(&self, sig: Signal) -> Result<()> {
+        if !self.owned() {
+            return Ok(());
+        }
         if sig == Signal::KILL
             && let Some(h) = self.unified()
         {
