@@ -363,6 +363,14 @@ impl Cgroup {
         })
     }
 
+    /// In the container init right after clone3: closes what it must not keep (the D-Bus
+    /// connection of the systemd driver). Nothing to do with the cgroupfs driver.
+    pub fn close_in_child(&self) {
+        if let Some(s) = &self.systemd {
+            s.close_in_child();
+        }
+    }
+
     /// Whether the cgroup is the container's to act on: a systemd unit only once it is started
     /// (a unit of the same name may belong to someone else).
     pub(crate) fn owned(&self) -> bool {

@@ -204,6 +204,7 @@ fn setup(
             // SAFETY: the fd belongs to this (child) process's copy of the table; the parent's
             // `Container` value is never used or dropped here (the child ends in exec or exit).
             unsafe { rustix::io::close(rustix::fd::AsRawFd::as_raw_fd(&c.dir())) };
+            cgroup.close_in_child();
             // The parent's end stays open here until exec closes it (close-on-exec): it keeps
             // nothing alive, and a close(2) is not needed.
             core::mem::forget(parent_end);

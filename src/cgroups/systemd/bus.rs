@@ -41,13 +41,18 @@ pub struct Bus {
     serial: u32,
     /// Bytes received and not yet parsed.
     rx: Vec<u8>,
-    /// Bytes to send with the next call (the end of the SASL exchange, Hello, AddMatch).
+    /// Bytes to send with the next call (Hello and AddMatch on a bus).
     tx: Vec<u8>,
     /// (job path, result) of JobRemoved signals not asked for yet.
     jobs: Vec<(String, String)>,
 }
 
 impl Bus {
+    /// The socket, for the container init to close (see `Scope::close_in_child`).
+    pub fn raw_fd(&self) -> rustix::fd::RawFd {
+        rustix::fd::AsRawFd::as_raw_fd(&self.fd)
+    }
+
     /// Connects to systemd: the system instance as root, the user's instance otherwise.
     pub fn connect(user: bool) -> Result<Self> {
         let mut tried = String::new();
@@ -84,14 +89,16 @@ impl Bus {
         Ok(bus)
     }
 
-    /// SASL EXTERNAL: a NUL byte, "AUTH EXTERNAL <uid as hex-encoded decimal>", wait for "OK";
-    /// "BEGIN" goes out with the first message.
+    /// SASL EXTERNAL: a NUL byte, "AUTH EXTERNAL <uid as hex-encoded decimal>" and "BEGIN" in one
+    /// write, then wait for "OK". BEGIN goes with AUTH (as sd-bus clients send it), not with the
+    /// first message: systemd 252 reads up to 256 bytes while authenticating and leaves a short
+    /// message that came along with BEGIN unprocessed until more bytes arrive.
     fn auth(&mut self) -> Result<()> {
         let mut line = Vec::from(&b"\0AUTH EXTERNAL "[..]);
         for d in crate::rt::dec(rustix::process::geteuid().as_raw() as u64, &mut [0; 20]) {
             line.extend_from_slice(&[b'3', *d]); // ASCII digits are 0x30-0x39
         }
-        line.extend_from_slice(b"\r\n");
+        line.extend_from_slice(b"\r\nBEGIN\r\n");
         crate::rt::write_all(self.fd.as_fd(), &line).map_err(|e| Error::sys("D-Bus authentication: write", e))?;
         let mut reply = Vec::new();
         while !reply.ends_with(b"\r\n") {
@@ -104,7 +111,6 @@ impl Bus {
             let text = crate::rt::lossy(&reply);
             crate::bail!("D-Bus authentication refused: {}", Quoted::str(text.trim_end()));
         }
-        self.tx.extend_from_slice(b"BEGIN\r\n");
         Ok(())
     }
 

@@ -148,6 +148,16 @@ impl Scope {
         }
     }
 
+    /// In the container init right after clone3: closes its copy of create's connection, so the
+    /// init does not hold systemd's socket while it waits for `start`.
+    pub fn close_in_child(&self) {
+        if let Some(b) = self.bus.borrow().as_ref() {
+            // SAFETY: the fd is this (child) process's copy; the `Bus` value is never used or
+            // dropped in the child, which ends in exec or exit.
+            unsafe { rustix::io::close(b.raw_fd()) };
+        }
+    }
+
     /// Calls a manager method (connecting first if needed).
     fn call(&self, member: &str, sig: &str, body: &[u8]) -> Result<core::result::Result<Vec<u8>, bus::Failed>> {
         let mut slot = self.bus.borrow_mut();
