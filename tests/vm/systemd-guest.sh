@@ -76,12 +76,15 @@ for r in rsrun crun; do
   rt $r resume $id || bad "$r resume"
   eval "resume_$r='$(status_of $r $id) freeze=$(cat $cg/cgroup.freeze)'"
   eval "ps_$r='$(rt $r ps --format json $id)'"
-  # exec: the new process joins the scope
-  rm -f /tmp/exec-$r.pid
-  if e=$(rt $r exec -d --pid-file /tmp/exec-$r.pid $id sleep 30 2>&1); then
-    eval "exec_$r='$(cgdir $(cat /tmp/exec-$r.pid) | sed "s/$r/X/g; s,/container\$,,")'"
-  else
-    eval "exec_$r='$e'"
+  # exec (rsrun only: crun's detached exec process is gone before it can be looked at): the new
+  # process joins the scope
+  if [ $r = rsrun ]; then
+    rm -f /tmp/exec.pid
+    if e=$(rt $r exec -d --pid-file /tmp/exec.pid $id sleep 30 2>&1); then
+      expect "rsrun exec: the process joins the scope" "$cg" "$(cgdir $(cat /tmp/exec.pid))"
+    else
+      case "$e" in *"not implemented"*) echo "skip exec: $e";; *) bad "rsrun exec: $e";; esac
+    fi
   fi
   rt $r kill --all $id KILL || bad "$r kill --all"
   wait_for 50 sh -c "[ \"\$(cat $cg/cgroup.procs 2>/dev/null)\" = '' ]" && k=empty || k="left: $(cat $cg/cgroup.procs | tr '\n' ' ')"
@@ -92,8 +95,7 @@ for r in rsrun crun; do
   eval "gone_$r='$g'"
   ls /tmp/root-$r | grep -q . && bad "$r: state left: $(ls /tmp/root-$r)"
 done
-case "$exec_rsrun" in *"not implemented"*) echo "skip exec: $exec_rsrun"; exec_rsrun=$exec_crun;; esac
-for k in unit cg files dev upd pause resume exec kill gone; do
+for k in unit cg files dev upd pause resume kill gone; do
   eval "same \"$k\" \"\$${k}_rsrun\" \"\$${k}_crun\""
 done
 expect "rsrun: unit properties (runc's conversions)" \
@@ -169,17 +171,19 @@ wait_for 50 unit_gone hook-x.scope && ok "failed create: unit gone" || bad "fail
 left=$(systemctl list-units --all --no-legend --plain 'rsrun-*' 'crun-*' 'hook-*' 'twice-*' 2>/dev/null)
 expect "no container unit left at all" "" "$left"
 
-echo "== create time with the systemd driver (create + delete, 10 each) (at $(cut -d' ' -f1 /proc/uptime) s)"
+echo "== create time with the systemd driver: 10 creates, then 10 deletes (at $(cut -d' ' -f1 /proc/uptime) s)"
 bundle /tmp/b-bench '["true"]'
+cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }  # centiseconds: for 10 runs, milliseconds per run
 for r in rsrun crun; do
-  t0=$(cut -d' ' -f1 /proc/uptime | tr -d .)
-  for i in 1 2 3 4 5 6 7 8 9 10; do
-    rt $r create --bundle /tmp/b-bench bench-$i </dev/null >/dev/null 2>&1 || bad "$r bench create $i"
-    rt $r delete -f bench-$i >/dev/null 2>&1
-  done
-  t1=$(cut -d' ' -f1 /proc/uptime | tr -d .)
-  eval "ms_$r=$((t1 - t0))"  # centiseconds for 10 = milliseconds for one
+  t0=$(cs)
+  for i in 1 2 3 4 5 6 7 8 9 10; do rt $r create --bundle /tmp/b-bench bench-$i </dev/null >/dev/null 2>&1 || bad "$r bench create $i"; done
+  t1=$(cs)
+  for i in 1 2 3 4 5 6 7 8 9 10; do rt $r delete -f bench-$i >/dev/null 2>&1 || bad "$r bench delete $i"; done
+  t2=$(cs)
+  eval "create_$r=$((t1 - t0)) delete_$r=$((t2 - t1))"
 done
-echo "bench: create+delete -f with --systemd-cgroup, mean of 10: rsrun ${ms_rsrun} ms, crun ${ms_crun} ms, ratio $(awk "BEGIN{printf \"%.2f\", $ms_rsrun/$ms_crun}")"
+ratio() { awk "BEGIN{printf \"%.2f\", $1/$2}"; }
+echo "bench: create --systemd-cgroup (busybox true, crun spec config), mean of 10: rsrun ${create_rsrun} ms, crun ${create_crun} ms, ratio $(ratio $create_rsrun $create_crun)"
+echo "bench: delete -f --systemd-cgroup of a created container, mean of 10: rsrun ${delete_rsrun} ms, crun ${delete_crun} ms, ratio $(ratio $delete_rsrun $delete_crun)"
 echo "$fails failed"
 exit $fails
