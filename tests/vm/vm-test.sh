@@ -11,7 +11,9 @@
 #      D-Bus system bus (dbus-daemon), and run run.sh as the service vmtest.service (systemctl and
 #      busctl work inside; systemd, dbus-daemon and what they link are unpacked from Debian packages
 #      into WORKDIR/sysroot once, nothing is installed here). Same TESTDIR/run.sh, output.txt, rc.
-# (VM_MODULES and VM_INIT are rsrun's additions to the shared ../shared/vm/vm-test.sh.)
+# rsrun's copy differs from the shared ../shared/vm/vm-test.sh by VM_MODULES, VM_INIT, and
+# LD_LIBRARY_PATH also covering the unpacked /lib/x86_64-linux-gnu, where Debian 12 puts libnl-3, so
+# qemu starts on hosts without it.
 set -euo pipefail
 W=$(realpath -m "${1:?workdir}"); T=$(realpath "${2:?testdir containing run.sh}"); ACC=${3:-tcg}
 [ -x "$T/run.sh" ] || { echo "need executable $T/run.sh"; exit 2; }
