@@ -175,7 +175,7 @@ impl Bus {
     fn recv(&mut self) -> Result<wire::Msg> {
         loop {
             match wire::message_len(&self.rx) {
-                Err(()) => crate::bail!("D-Bus: malformed message from systemd"),
+                Err(wire::Malformed) => crate::bail!("D-Bus: malformed message from systemd"),
                 Ok(Some(n)) if self.rx.len() >= n => {
                     let m = wire::parse(&self.rx[..n]).ok_or_else(|| Error::msg("D-Bus: malformed message from systemd"))?;
                     self.rx.drain(..n);

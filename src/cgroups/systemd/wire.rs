@@ -30,7 +30,7 @@ pub struct Enc {
 
 impl Enc {
     pub fn pad(&mut self, align: usize) {
-        while self.buf.len() % align != 0 {
+        while !self.buf.len().is_multiple_of(align) {
             self.buf.push(0);
         }
     }
@@ -113,21 +113,25 @@ pub fn method_call(
     e.buf
 }
 
+/// A message rsrun cannot read: big-endian, another protocol version, or over the size limit.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Malformed;
+
 /// How many bytes the message at the start of `buf` takes, once its 16-byte fixed header is in;
-/// None: not enough bytes yet, or not a little-endian version-1 message (Err).
-pub fn message_len(buf: &[u8]) -> Result<Option<usize>, ()> {
+/// None: not enough bytes yet.
+pub fn message_len(buf: &[u8]) -> Result<Option<usize>, Malformed> {
     if buf.len() < 16 {
         return Ok(None);
     }
     if buf[0] != b'l' || buf[3] != 1 {
-        return Err(());
+        return Err(Malformed);
     }
     let body = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
     let fields = u32::from_le_bytes([buf[12], buf[13], buf[14], buf[15]]) as usize;
-    let total = (16 + fields).next_multiple_of(8).checked_add(body).ok_or(())?;
+    let total = (16 + fields).next_multiple_of(8).checked_add(body).ok_or(Malformed)?;
     // The specification's limit for a whole message.
     if total > 1 << 27 {
-        return Err(());
+        return Err(Malformed);
     }
     Ok(Some(total))
 }
@@ -251,25 +255,25 @@ mod tests {
         // (PATH, o): code, signature "o", padding to 4 (offset 16+4 = 20), length, text, NUL
         fields.extend_from_slice(b"\x01\x01o\0");
         fields.extend_from_slice(b"\x19\0\0\0/org/freedesktop/systemd1\0");
-        while (16 + fields.len()) % 8 != 0 {
+        while !(16 + fields.len()).is_multiple_of(8) {
             fields.push(0);
         }
         fields.extend_from_slice(b"\x02\x01s\0\x20\0\0\0org.freedesktop.systemd1.Manager\0");
-        while (16 + fields.len()) % 8 != 0 {
+        while !(16 + fields.len()).is_multiple_of(8) {
             fields.push(0);
         }
         fields.extend_from_slice(b"\x03\x01s\0\x08\0\0\0StopUnit\0");
-        while (16 + fields.len()) % 8 != 0 {
+        while !(16 + fields.len()).is_multiple_of(8) {
             fields.push(0);
         }
         fields.extend_from_slice(b"\x06\x01s\0\x18\0\0\0org.freedesktop.systemd1\0");
-        while (16 + fields.len()) % 8 != 0 {
+        while !(16 + fields.len()).is_multiple_of(8) {
             fields.push(0);
         }
         fields.extend_from_slice(b"\x08\x01g\0\x02ss\0");
         want.extend_from_slice(&(fields.len() as u32).to_le_bytes());
         want.extend_from_slice(&fields);
-        while want.len() % 8 != 0 {
+        while !want.len().is_multiple_of(8) {
             want.push(0);
         }
         want.extend_from_slice(&body.buf);
