@@ -64,6 +64,10 @@ impl Cgroup {
                     }
                     return Ok(());
                 }
+                // systemd removes a scope's cgroup when its last process is gone: nothing to kill.
+                Err(Errno::NOENT) if self.systemd.is_some() && rustix::fs::access(crate::rt::cs(&h.dir), rustix::fs::Access::EXISTS).is_err() => {
+                    return Ok(());
+                }
                 Err(Errno::NOENT) => {}
                 Err(e) => return Err(fsio::err(h.at(), "cgroup.kill", "1", e)),
             }

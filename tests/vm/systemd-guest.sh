@@ -126,6 +126,12 @@ start rsrun sd-true /tmp/b-true && {
   $RS --root /tmp/root-rsrun delete sd-true && ok "delete of a stopped container" || bad "delete of a stopped container"
   wait_for 50 unit_gone rsrun-sd-true.scope && ok "stopped: unit gone" || bad "stopped: unit left"
 }
+# delete -f of a stopped container whose scope systemd already removed
+start rsrun sd-true2 /tmp/b-true && {
+  wait_for 50 sh -c "[ ! -d /sys/fs/cgroup/system.slice/rsrun-sd-true2.scope ]" || bad "sd-true2: scope cgroup stays"
+  e=$($RS --root /tmp/root-rsrun delete -f sd-true2 2>&1) && ok "delete -f of a stopped container" || bad "delete -f of a stopped container: $e"
+  [ -d /tmp/root-rsrun/sd-true2 ] && bad "sd-true2: state left"
+}
 
 echo "== through the system bus (dbus-daemon) when systemd's private socket cannot be reached (at $(cut -d' ' -f1 /proc/uptime) s)"
 : > /tmp/not-a-socket
