@@ -63,7 +63,9 @@ impl Bus {
                     if !tried.is_empty() {
                         tried.push_str("; ");
                     }
-                    tried.push_str(&alloc::format!("{path}: {e}"));
+                    tried.push_str(&path);
+                    tried.push_str(": ");
+                    tried.push_str(e.message());
                 }
             }
         }
@@ -209,17 +211,18 @@ impl Bus {
 fn addresses(user: bool) -> Vec<(String, bool)> {
     let env = |name: &[u8]| crate::rt::getenv(name).and_then(|v| core::str::from_utf8(v).ok());
     // "unix:path=/x,guid=..." (the only kind of address the driver understands).
-    let bus_path = |var: &[u8]| {
-        env(var)?.split(';').find_map(|a| a.strip_prefix("unix:path=")).map(|p| String::from(p.split(',').next().unwrap_or(p)))
+    let bus_path = |var: &[u8], default: String| {
+        let given = env(var).and_then(|a| a.split(';').find_map(|a| a.strip_prefix("unix:path=")));
+        given.and_then(|p| p.split(',').next()).map_or(default, String::from)
     };
     if !user {
-        let system = bus_path(b"DBUS_SYSTEM_BUS_ADDRESS").unwrap_or_else(|| "/run/dbus/system_bus_socket".into());
+        let system = bus_path(b"DBUS_SYSTEM_BUS_ADDRESS", "/run/dbus/system_bus_socket".into());
         return alloc::vec![("/run/systemd/private".into(), false), (system, true)];
     }
     let runtime = match env(b"XDG_RUNTIME_DIR") {
         Some(d) => String::from(d),
-        None => alloc::format!("/run/user/{}", rustix::process::geteuid().as_raw()),
+        None => crate::rt::cat(&["/run/user/", &super::udec(rustix::process::geteuid().as_raw().into())]),
     };
-    let session = bus_path(b"DBUS_SESSION_BUS_ADDRESS").unwrap_or_else(|| alloc::format!("{runtime}/bus"));
-    alloc::vec![(alloc::format!("{runtime}/systemd/private"), false), (session, true)]
+    let session = bus_path(b"DBUS_SESSION_BUS_ADDRESS", crate::rt::cat(&[&runtime, "/bus"]));
+    alloc::vec![(crate::rt::cat(&[&runtime, "/systemd/private"]), false), (session, true)]
 }

@@ -16,7 +16,7 @@
 pub mod bus;
 pub mod wire;
 
-use super::fsio::udec;
+pub(super) use super::fsio::udec;
 use super::resources_v2::{blkio_weight_to_io_weight, shares_to_weight, swap_v2};
 use super::{Cgroup, Hier, Mode, ctrl};
 use crate::error::{Error, Quoted, Result};
@@ -338,17 +338,14 @@ pub(crate) fn resource_props(e: &mut Enc, r: &Resources<'_>, devices: bool) -> R
     if let Some(w) = r.block_io.as_ref().and_then(|b| b.weight).filter(|&w| w != 0) {
         prop_u64(e, "IOWeight", blkio_weight_to_io_weight(w, &"linux.resources.blockIO.weight")?);
     }
+    // The unified files systemd has a property for; the others are written to their file only.
+    const FILES: crate::rt::table::Names = crate::names![
+        "memory.high", "memory.low", "memory.min", "memory.max", "memory.swap.max", "pids.max", "cpu.weight"
+    ];
+    const PROPS: crate::rt::table::Names =
+        crate::names!["MemoryHigh", "MemoryLow", "MemoryMin", "MemoryMax", "MemorySwapMax", "TasksMax", "CPUWeight"];
     for (k, v) in &r.unified {
-        let name = match &**k {
-            "memory.high" => "MemoryHigh",
-            "memory.low" => "MemoryLow",
-            "memory.min" => "MemoryMin",
-            "memory.max" => "MemoryMax",
-            "memory.swap.max" => "MemorySwapMax",
-            "pids.max" => "TasksMax",
-            "cpu.weight" => "CPUWeight",
-            _ => continue, // written to its file only, as runc
-        };
+        let Some(name) = FILES.position(k).and_then(|i| PROPS.get(i)) else { continue };
         let v = v.trim();
         let n = if v == "max" { Some(u64::MAX) } else { crate::rt::parse_uint(v) };
         let n = n.ok_or_else(|| Error::msg(format_args!("linux.resources.unified.{k}: invalid value {}", Quoted::str(v))))?;
