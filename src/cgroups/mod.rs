@@ -365,6 +365,15 @@ impl Cgroup {
         })
     }
 
+    /// The `org.systemd.property.*` annotations as properties of the unit (systemd driver; nothing
+    /// to do otherwise). Checked here, before the unit is started.
+    pub fn add_unit_properties(&mut self, annotations: &crate::spec::Map<'_, crate::spec::Str<'_>>) -> Result<()> {
+        if let Some(s) = &mut self.systemd {
+            s.extra = systemd::annotations::properties(annotations)?.buf;
+        }
+        Ok(())
+    }
+
     /// In the container init right after clone3: closes what it must not keep (the D-Bus
     /// connection of the systemd driver). Nothing to do with the cgroupfs driver.
     pub fn close_in_child(&self) {

@@ -145,7 +145,9 @@ fn setup(
     // With --systemd-cgroup nothing is made yet: systemd creates the unit around the init after
     // clone3 (PIDs=[init]), so clone_into_fd is None and the init waits in rsrun's cgroup.
     let cgroups_path = linux.and_then(|l| l.cgroups_path.as_deref());
-    undo.cgroup = Some(Cgroup::prepare(cgroups_path, o.id.as_str(), g.systemd_cgroup)?);
+    let mut cg = Cgroup::prepare(cgroups_path, o.id.as_str(), g.systemd_cgroup)?;
+    cg.add_unit_properties(&spec.annotations)?;
+    undo.cgroup = Some(cg);
     let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
 
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can

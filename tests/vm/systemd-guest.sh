@@ -119,6 +119,27 @@ start rsrun sd-def /tmp/b-def && {
   [ -d /sys/fs/cgroup/system.slice/rsrun-sd-def.scope ] && bad "delete -f: cgroup left" || ok "delete -f: no cgroup"
 }
 
+echo "== org.systemd.property.* annotations (at $(cut -d' ' -f1 /proc/uptime) s)"
+bundle /tmp/b-ann '["sh","-c","while :; do sleep 0.1; done"]' \
+  '.annotations = {"org.systemd.property.TimeoutStopUSec":"uint64 123456789","org.systemd.property.CollectMode":"'"'inactive-or-failed'"'"}'
+for r in rsrun crun; do
+  start $r ann-$r /tmp/b-ann || continue
+  u=$r-ann-$r.scope; [ $r = rsrun ] || u=crun-ann-$r.scope
+  eval "ann_$r='$(systemctl show -p TimeoutStopUSec,CollectMode $u | tr '\n' ' ')'"
+  rt $r delete -f ann-$r >/dev/null 2>&1
+done
+same "annotations as unit properties" "$ann_rsrun" "$ann_crun"
+# runc's ...Sec -> ...USec conversion (seconds to microseconds)
+bundle /tmp/b-sec '["sh","-c","while :; do sleep 0.1; done"]' '.annotations = {"org.systemd.property.TimeoutStopSec":"3"}'
+start rsrun sec /tmp/b-sec && {
+  expect "annotation TimeoutStopSec=3 is TimeoutStopUSec" "3s" "$(systemctl show -p TimeoutStopUSec --value rsrun-sec.scope)"
+  $RS --root /tmp/root-rsrun delete -f sec
+}
+bundle /tmp/b-ann2 '["true"]' '.annotations = {"org.systemd.property.CPUWeight":"[1]"}'
+has "rsrun: an unsupported annotation value is refused" "annotations.org.systemd.property.CPUWeight: unsupported value" \
+  "$(rt rsrun create --bundle /tmp/b-ann2 ann2 2>&1)"
+[ -d /tmp/root-rsrun/ann2 ] && bad "ann2: state left"
+
 echo "== a container that exits: its scope ends, delete still works (at $(cut -d' ' -f1 /proc/uptime) s)"
 bundle /tmp/b-true '["true"]'
 start rsrun sd-true /tmp/b-true && {

@@ -13,6 +13,7 @@
 //!   unit, remove what is left. Everything else (freeze, kill, ps, stats, exec) uses the files.
 //!
 //! Only pure cgroup v2 hosts: on v1 and hybrid hosts the driver refuses.
+pub mod annotations;
 pub mod bus;
 pub mod wire;
 
@@ -40,6 +41,8 @@ pub(crate) struct Scope {
     /// The container's name in the unit's description.
     name: String,
     bus: RefCell<Option<Bus>>,
+    /// `org.systemd.property.*` annotations, marshalled `a(sv)` entries for StartTransientUnit.
+    pub extra: Vec<u8>,
     /// The unit exists and is the container's: `kill_all` and `destroy` may act on it.
     pub started: Cell<bool>,
 }
@@ -63,7 +66,8 @@ pub(super) fn prepare(cgroups_path: Option<&str>, id: &str) -> Result<Cgroup> {
     let base = if user { manager_cgroup(&mut bus)? } else { String::new() };
     let expanded = if expanded == "/" { "" } else { expanded.as_str() };
     let dir = crate::rt::cat(&[CGROUP_ROOT, crate::rt::trim_end(&base, b'/'), expanded, "/", &unit]);
-    let scope = Scope { unit, user, slice, name, bus: RefCell::new(Some(bus)), started: Cell::new(false) };
+    let scope =
+        Scope { unit, user, slice, name, bus: RefCell::new(Some(bus)), extra: Vec::new(), started: Cell::new(false) };
     // `created` stays 0 until the unit is ours: a unit of that name may belong to someone else.
     let h = Hier { ctrls: ctrl::UNIFIED, dir, mnt: CGROUP_ROOT.len(), created: 0, fd: None };
     Ok(Cgroup { mode: Mode::V2, hier: alloc::vec![h], systemd: Some(Box::new(scope)) })
@@ -144,6 +148,7 @@ impl Scope {
             slice: String::new(),
             name: String::new(),
             bus: RefCell::new(None),
+            extra: Vec::new(),
             started: Cell::new(true),
         }
     }
@@ -198,6 +203,9 @@ impl Scope {
             prop(&mut e, acct, "b").bool(true);
         }
         prop(&mut e, "DefaultDependencies", "b").bool(false);
+        // The annotations' properties, before the resources' (runc sets those later, so they win).
+        e.pad(8);
+        e.buf.extend_from_slice(&self.extra);
         let empty = Resources::default();
         resource_props(&mut e, res.unwrap_or(&empty), true)?;
         e.end_array(a);

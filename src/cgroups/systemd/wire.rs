@@ -23,7 +23,7 @@ const F_SIGNATURE: u8 = 8;
 
 /// Writes values into a buffer whose offset 0 is 8-aligned in the message (a whole message, or a
 /// body, which always starts 8-aligned).
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct Enc {
     pub buf: Vec<u8>,
 }
