@@ -13,6 +13,7 @@ const PREFIX: &str = "org.systemd.property.";
 
 /// The properties of every such annotation, marshalled as `a(sv)` entries (8-aligned, so they can
 /// be appended at any 8-aligned offset of a message body).
+#[inline(never)]
 pub fn properties(annotations: &Map<'_, crate::spec::Str<'_>>) -> Result<Enc> {
     let mut e = Enc::default();
     for (k, v) in annotations {
@@ -28,7 +29,7 @@ pub fn properties(annotations: &Map<'_, crate::spec::Str<'_>>) -> Result<Enc> {
         let value = match sec {
             Some(base) => {
                 n = crate::rt::cat(&[base, "USec"]);
-                Value::U64(value.usec().ok_or_else(|| bad("not a number of seconds:"))?)
+                Value::Num("t", value.usec().ok_or_else(|| bad("not a number of seconds:"))?)
             }
             None => value,
         };
@@ -39,25 +40,13 @@ pub fn properties(annotations: &Map<'_, crate::spec::Str<'_>>) -> Result<Enc> {
                 e.sig("b");
                 e.bool(b);
             }
-            Value::U64(x) => {
-                e.sig("t");
-                e.u64(x);
-            }
-            Value::I64(x) => {
-                e.sig("x");
-                e.u64(x as u64);
-            }
-            Value::U32(x) => {
-                e.sig("u");
-                e.u32(x);
-            }
-            Value::I32(x) => {
-                e.sig("i");
-                e.u32(x as u32);
-            }
             Value::Str(s) => {
                 e.sig("s");
                 e.str(s);
+            }
+            Value::Num(sig, x) => {
+                e.sig(sig);
+                if matches!(sig, "t" | "x") { e.u64(x) } else { e.u32(x as u32) }
             }
             Value::Float(_) => return Err(bad("a decimal number only for a ...Sec property:")),
         }
@@ -68,27 +57,22 @@ pub fn properties(annotations: &Map<'_, crate::spec::Str<'_>>) -> Result<Enc> {
 #[derive(Debug, PartialEq)]
 enum Value<'a> {
     Bool(bool),
-    U64(u64),
-    I64(i64),
-    U32(u32),
-    I32(i32),
+    /// A number and its D-Bus type: "t" (uint64), "u" (uint32), "x" (int64), "i" (int32); the
+    /// signed ones as their two's complement bits (sign-extended to 64).
+    Num(&'static str, u64),
     /// Microseconds of a decimal number of seconds ("1.5"), for ...Sec names only.
     Float(u64),
     Str(&'a str),
 }
 
 impl Value<'_> {
-    /// The value as microseconds, when it is a number of seconds.
+    /// The value as microseconds, when it is a non-negative number of seconds.
     fn usec(&self) -> Option<u64> {
-        let s = match *self {
-            Value::U64(x) => x,
-            Value::U32(x) => x.into(),
-            Value::I64(x) => u64::try_from(x).ok()?,
-            Value::I32(x) => u64::try_from(x).ok()?,
-            Value::Float(us) => return Some(us),
-            Value::Bool(_) | Value::Str(_) => return None,
-        };
-        s.checked_mul(1_000_000)
+        match *self {
+            Value::Num(sig, x) if !matches!(sig, "x" | "i") || (x as i64) >= 0 => x.checked_mul(1_000_000),
+            Value::Float(us) => Some(us),
+            _ => None,
+        }
     }
 }
 
@@ -103,22 +87,29 @@ fn parse(v: &str) -> Option<Value<'_>> {
     };
     if let Some((ty, num)) = v.split_once(' ') {
         let num = num.trim();
-        return match ty {
-            "uint64" => crate::rt::parse_uint(num).map(Value::U64),
-            "uint32" => crate::rt::parse_u32(num).map(Value::U32),
-            "int64" => int(num).map(Value::I64),
-            "int32" => int(num).and_then(|n| i32::try_from(n).ok()).map(Value::I32),
-            _ => None,
+        let (sig, x) = match ty {
+            "uint64" => ("t", crate::rt::parse_uint(num)?),
+            "uint32" => ("u", crate::rt::parse_u32(num)?.into()),
+            "int64" => ("x", int(num)? as u64),
+            "int32" => ("i", i32::try_from(int(num)?).ok()? as i64 as u64),
+            _ => return None,
         };
+        return Some(Value::Num(sig, x));
     }
     match v {
         "true" => return Some(Value::Bool(true)),
         "false" => return Some(Value::Bool(false)),
         _ => {}
     }
-    for q in ['\'', '"'] {
-        if let Some(s) = v.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
-            return (!s.contains(q) && !s.contains('\\')).then_some(Value::Str(s));
+    for q in [b'\'', b'"'] {
+        if let [first, inner @ .., last] = v.as_bytes()
+            && *first == q
+            && *last == q
+        {
+            // Bytes, not a char pattern: `str::contains` with a char not known here would bring in
+            // core's substring searcher (~2 KB).
+            let plain = !inner.iter().any(|&c| c == q || c == b'\\');
+            return plain.then(|| Value::Str(crate::rt::tail(crate::rt::head(v, v.len() - 1), 1)));
         }
     }
     if let Some((whole, frac)) = v.split_once('.') {
@@ -130,7 +121,8 @@ fn parse(v: &str) -> Option<Value<'_>> {
         let f = crate::rt::parse_uint(frac)? * 10u64.pow(6 - frac.len() as u32);
         return w.checked_mul(1_000_000)?.checked_add(f).map(Value::Float);
     }
-    int(v).and_then(|n| i32::try_from(n).ok()).map(Value::I32)
+    let n = i32::try_from(int(v)?).ok()?;
+    Some(Value::Num("i", n as i64 as u64))
 }
 
 #[cfg(test)]
@@ -145,9 +137,11 @@ mod tests {
 
     #[test]
     fn values_like_runc() {
-        assert_eq!(parse("uint64 123456789"), Some(Value::U64(123456789)));
-        assert_eq!(parse("int32 -5"), Some(Value::I32(-5)));
-        assert_eq!(parse("42"), Some(Value::I32(42)));
+        assert_eq!(parse("uint64 123456789"), Some(Value::Num("t", 123456789)));
+        assert_eq!(parse("int32 -5"), Some(Value::Num("i", -5i64 as u64)));
+        assert_eq!(parse("42"), Some(Value::Num("i", 42)));
+        assert_eq!(parse("uint32 7"), Some(Value::Num("u", 7)));
+        assert_eq!(parse("int32 -5").unwrap().usec(), None);
         assert_eq!(parse("'inactive-or-failed'"), Some(Value::Str("inactive-or-failed")));
         assert_eq!(parse("true"), Some(Value::Bool(true)));
         assert_eq!(parse("1.5"), Some(Value::Float(1_500_000)));
