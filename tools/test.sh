@@ -12,7 +12,9 @@
 #  6. target/release/rsrun is static (no INTERP, no NEEDED) and at most 400 KB
 #  7. optional suites, run on this host when their script exists: tests/vm.sh (boots the cgroup v2
 #     VM; the script run *inside* it is tests/vm/run.sh, never run here), tests/engines.sh (podman,
-#     docker, containerd), tests/budgets.sh (syscall/RSS/size budgets via bench/)
+#     docker, containerd), tests/cri.sh (containerd's CRI with an rsrun runtime handler, driven by
+#     tools/cri.sh), tests/pods.sh (podman pods and kube play), tests/budgets.sh (syscall/RSS/size
+#     budgets via bench/)
 #  8. nothing left behind under this run's test directory
 #
 # Test files go to RSRUN_TEST_DIR (default /tmp/rsrun-tests/run-PID, private to this run).
@@ -73,7 +75,7 @@ size=$(stat -c %s "$bin")
 echo "ok: static, $size bytes"
 
 if [ -z "${SKIP_OPTIONAL:-}" ]; then
-  for suite in tests/vm.sh tests/engines.sh tests/budgets.sh; do
+  for suite in tests/vm.sh tests/engines.sh tests/cri.sh tests/pods.sh tests/budgets.sh; do
     if [ -x "$suite" ]; then
       step "optional suite $suite"
       "$suite"
