@@ -215,7 +215,8 @@ setup() {
   [ -e "/run/netns/$NETNS" ] || ip netns add "$NETNS"
   ip -n "$NETNS" link set lo up
   config "$rt" "${2:-}" > "$W/containerd.toml"
-  cni_config > "$W/cni/10-rsrun-cri.conflist"
+  # Whole files only: containerd watches conf_dir and would read a half-written one.
+  cni_config > "$W/cni/.conflist.tmp" && mv "$W/cni/.conflist.tmp" "$W/cni/10-rsrun-cri.conflist"
   stop_containerd   # a re-run takes the new config; pods and their shims live on
   # In netns rsrun-cri (network only: the mount namespace stays the host's), so the CNI bridge, the
   # pods' veths and the streaming server's port all stay in there.
