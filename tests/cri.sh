@@ -116,6 +116,7 @@ sequence() {
   container_config c4 '["dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]' \
     '"resources": {"memory_limit_in_bytes": 33554432}, "security_context": {"namespace_options": {"pid": 1}}' > "$d/c4.json"
   container_config c5 '["/nonexistent"]' > "$d/c5.json"
+  container_config c6 '["sh", "-c", "tty; echo tty-out; exec sleep 1000"]' "" '"tty": true, "stdin": true' > "$d/c6.json"
 
   # --- a pod -----------------------------------------------------------------------------------
   local p1; p1=$(ctl runp --runtime "$H" "$d/p1.json" 2>&1)
@@ -176,12 +177,28 @@ sequence() {
     [ -n "$out" ] && ok "exec in the second container" || bad "exec in the second container" "no status"
     out=$(PTYRUN_TIMEOUT=20 $PTY --rows 33 --cols 101 'tty; stty size; echo sum=$((40+2)); exit 7
 ' -- "$C" ctl exec -it "$c1" sh 2>&1); rc=$?
-    contains "exec -it: a terminal" "/dev/pts/" "$out"
-    contains "exec -it: its size" "33 101" "$out"
-    contains "exec -it: input and output" "sum=42" "$out"
-    check "exec -it: exit status" 7 "$rc"
+    if [ "$H" = rsrun ] && [[ $out == *"terminals are not supported yet"* ]]; then
+      echo "cri[$H]: exec -it skipped: rsrun says terminals are not supported yet"
+    else
+      contains "exec -it: a terminal" "/dev/pts/" "$out"
+      contains "exec -it: its size" "33 101" "$out"
+      contains "exec -it: input and output" "sum=42" "$out"
+      check "exec -it: exit status" 7 "$rc"
+    fi
   else
     echo "cri[$H]: exec checks skipped: rsrun exec is not implemented in this build"
+  fi
+
+  # --- a container on a terminal (the shim passes --console-socket to create) ---------------------------
+  local c6 err6; c6=$(ctl create "$p1" "$d/c6.json" "$d/p1.json" 2>&1)
+  if err6=$(ctl start "$c6" 2>&1); then
+    for _ in $(seq 25); do logs_of "$c6" | grep -q tty-out && break; sleep 0.2; done
+    contains "tty container: on a terminal" "/dev/pts/" "$(logs_of "$c6")"
+    contains "tty container: its output in the log" "tty-out" "$(logs_of "$c6")"
+  elif [ "$H" = rsrun ] && [[ $err6 == *"terminals are not supported yet"* ]]; then
+    echo "cri[$H]: tty container skipped: rsrun says terminals are not supported yet"
+  else
+    bad "tty container" "$err6"
   fi
 
   # --- stats, update --------------------------------------------------------------------------------
@@ -225,7 +242,7 @@ sequence() {
   check "stop prints the id" "$c1" "$(ctl stop -t 2 "$c1" 2>&1)"
   wait_state "$c1" CONTAINER_EXITED && ok "stopped" || bad "stopped" "$(ctl inspect "$c1" | jqr .status.state)"
   check "rm prints the id" "$c1" "$(ctl rm "$c1" 2>&1)"
-  ctl rm -f "$c2" "$c3" "$c4" "$c5" >/dev/null 2>&1 || bad "rm -f the others" "$(ctl ps -a 2>&1)"
+  ctl rm -f "$c2" "$c3" "$c4" "$c5" "$c6" >/dev/null 2>&1 || bad "rm -f the others" "$(ctl ps -a 2>&1)"
   check "stopp" "Stopped sandbox $p1" "$(ctl stopp "$p1" 2>&1)"
   check "rmp" "Removed sandbox $p1" "$(ctl rmp "$p1" 2>&1)"
   check "rmp -f of a ready pod" "$(printf 'Stopped sandbox %s\nRemoved sandbox %s' "$p2" "$p2")" "$(ctl rmp -f "$p2" 2>&1)"

@@ -726,7 +726,7 @@ def cmd_logs(c, args):
         data = f.read()
         lines = data.split(b"\n")
         pending = lines.pop()  # an unfinished last line
-        show(lines[-tail:] if tail >= 0 else lines)
+        show(lines[max(0, len(lines) - tail):] if tail >= 0 else lines)
         if not fl.get("follow"):
             return 0
         while True:
