@@ -219,9 +219,17 @@ setup() {
   cni_config > "$W/cni/.conflist.tmp" && mv "$W/cni/.conflist.tmp" "$W/cni/10-rsrun-cri.conflist"
   stop_containerd   # a re-run takes the new config; pods and their shims live on
   # In netns rsrun-cri (network only: the mount namespace stays the host's), so the CNI bridge, the
-  # pods' veths and the streaming server's port all stay in there.
-  setsid nsenter --net="/run/netns/$NETNS" containerd --config "$W/containerd.toml" \
-    >> "$W/containerd.log" 2>&1 < /dev/null &
+  # pods' veths and the streaming server's port all stay in there. Without our fds above 2: an
+  # inherited one would live on in containerd and every shim (e.g. the fd of a caller's
+  # `flock /tmp/rsrun-engines.lock`, holding the lock for as long as containerd runs).
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    exec setsid nsenter --net="/run/netns/$NETNS" containerd --config "$W/containerd.toml" \
+      >> "$W/containerd.log" 2>&1 < /dev/null
+  ) &
   echo $! > "$W/containerd.pid"
   local ok=0
   for _ in $(seq 150); do
