@@ -13,7 +13,7 @@ set -uo pipefail
 [ "$(id -u)" = 0 ] || { echo "pods: skipped: needs root"; exit 0; }
 command -v podman >/dev/null || { echo "pods: skipped: no podman (tools/setup.sh installs it)"; exit 0; }
 cd "$(dirname "$0")/.."
-RT=$PWD/target/release/rsrun
+RT=${RSRUN_BIN:-$PWD/target/release/rsrun}   # RSRUN_BIN: another build, as for the cargo tests
 [ -x "$RT" ] || { echo "pods: FAILED: $RT missing (cargo build --release)"; exit 1; }
 T=$(mktemp -d "${RSRUN_TEST_DIR:-/tmp}/pods.XXXXXX")
 export CONTAINERS_CONF=$T/containers.conf CONTAINERS_STORAGE_CONF=$T/storage.conf
