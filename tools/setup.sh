@@ -32,13 +32,13 @@ say() { printf '\n==> %s\n' "$*"; }
 
 say "apt packages"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
+apt-get -o DPkg::Lock::Timeout=600 update
 # shellcheck disable=SC2086
-apt-get install -y --no-install-recommends $PACKAGES
+apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $PACKAGES
 # The engines tests/engines.sh drives, installed as tools/engines.sh would (podman with its
 # recommended helpers, docker.io without).
-apt-get install -y podman
-apt-get install -y --no-install-recommends docker.io
+apt-get -o DPkg::Lock::Timeout=600 install -y podman
+apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends docker.io
 
 # Find cargo: PATH, root's rustup, or the rustup of the user who ran sudo.
 find_cargo() {
@@ -56,7 +56,7 @@ if cargo=$(find_cargo); then
 else
   toolchain=${RUST_TOOLCHAIN:-1.95.0}
   echo "no cargo found: installing rustup with Rust $toolchain"
-  apt-get install -y --no-install-recommends curl ca-certificates
+  apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends curl ca-certificates
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
     sh -s -- -y --profile minimal --default-toolchain "$toolchain" --component clippy
   PATH=$HOME/.cargo/bin:$PATH
