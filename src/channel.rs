@@ -3,7 +3,7 @@
 //! A SOCK_SEQPACKET socketpair: each message is one datagram, a tag byte plus payload, so no framing.
 //! Child -> parent: `Ready`, `Error(msg)`, `RuntimeHooks` (run prestart/createRuntime now, before
 //! pivot_root), `InitPid(pid)` (a PID namespace joined by path made one more fork; this is the real
-//! init). Parent -> child: `Go(pid)` (uid/gid maps written, cgroups joined; the init's pid as the host
+//! init), `SeccompFd(fd)`, `Console(fd)` (the pty master, with process.terminal). Parent -> child: `Go(pid)` (uid/gid maps written, cgroups joined; the init's pid as the host
 //! sees it, for hook state), `HooksDone`. When the child dies, the parent reads EOF.
 use crate::error::{Error, Result};
 use alloc::vec::Vec;
@@ -19,6 +19,7 @@ const GO: u8 = b'G';
 const HOOKS_DONE: u8 = b'D';
 const SECCOMP_FD: u8 = b'S';
 const CGROUPS_READY: u8 = b'C';
+const CONSOLE_FD: u8 = b'T';
 
 /// The largest message: an error line.
 const MAX_MSG: usize = 4096;
@@ -36,6 +37,9 @@ pub enum Msg {
     /// The seccomp notify fd of the init's filter (SCM_RIGHTS), for the parent to hand to the
     /// seccomp agent at linux.seccomp.listenerPath (a host path the init cannot reach).
     SeccompFd(OwnedFd),
+    /// The master of the container's pty (process.terminal, SCM_RIGHTS), for the console socket or
+    /// the foreground relay of `run`.
+    Console(OwnedFd),
     /// The other side closed its end (exited).
     Closed,
 }
@@ -58,7 +62,8 @@ impl Channel {
             Msg::HooksDone => tag(&mut buf, HOOKS_DONE),
             Msg::CgroupsReady => tag(&mut buf, CGROUPS_READY),
             Msg::Closed => return Ok(()),
-            Msg::SeccompFd(fd) => return self.send_fd(fd),
+            Msg::SeccompFd(fd) => return self.send_fd(SECCOMP_FD, fd, "send the seccomp notify fd to rsrun"),
+            Msg::Console(fd) => return self.send_fd(CONSOLE_FD, fd, "send the terminal to rsrun"),
             Msg::InitPid(pid) => with_pid(&mut buf, INIT_PID, *pid),
             Msg::Go(pid) => with_pid(&mut buf, GO, *pid),
             Msg::Error(text) => {
@@ -77,14 +82,14 @@ impl Channel {
         }
     }
 
-    fn send_fd(&self, fd: &OwnedFd) -> Result<()> {
+    fn send_fd(&self, tag: u8, fd: &OwnedFd, what: &str) -> Result<()> {
         use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, sendmsg};
         let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut control = SendAncillaryBuffer::new(&mut space);
         let fds = [fd.as_fd()];
         control.push(SendAncillaryMessage::ScmRights(&fds));
-        sendmsg(&self.0, &[rustix::io::IoSlice::new(&[SECCOMP_FD])], &mut control, SendFlags::NOSIGNAL)
-            .map_err(|e| Error::sys("send the seccomp notify fd to rsrun", e))?;
+        sendmsg(&self.0, &[rustix::io::IoSlice::new(&[tag])], &mut control, SendFlags::NOSIGNAL)
+            .map_err(|e| Error::sys(what, e))?;
         Ok(())
     }
 
@@ -124,6 +129,7 @@ impl Channel {
             (5, GO) => Msg::Go(pid()),
             (_, ERROR) => Msg::Error(buf[1..n].to_vec()),
             (1, SECCOMP_FD) if passed.is_some() => Msg::SeccompFd(passed.take().ok_or_else(|| Error::msg("no fd"))?),
+            (1, CONSOLE_FD) if passed.is_some() => Msg::Console(passed.take().ok_or_else(|| Error::msg("no fd"))?),
             _ => {
                 return Err(Error::msg("container setup: malformed message from the other side"));
             }
