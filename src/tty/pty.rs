@@ -39,7 +39,7 @@ impl Pty {
         let path = rustix::fs::openat2(
             root,
             c"dev/pts/ptmx",
-            OFlags::PATH | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            OFlags::PATH | OFlags::CLOEXEC,
             Mode::empty(),
             ResolveFlags::IN_ROOT | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
         )
