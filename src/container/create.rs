@@ -74,7 +74,7 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
 
     let container = Store::new(&g.root).create(o.id)?;
     let mut undo = Undo { container: Some(container), init: None, cgroup: None };
-    let console = Console { socket: console_socket.as_ref(), master: None };
+    let console = crate::tty::Handoff::new(console_socket.as_ref());
     match setup(o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, console, &mut undo) {
         Ok((state, pidfd, console)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
@@ -84,26 +84,6 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
             undo.run();
             Err(e)
         }
-    }
-}
-
-/// Where the pty master of a terminal container goes: to the console socket, or kept for `run`.
-struct Console<'f> {
-    socket: Option<&'f OwnedFd>,
-    master: Option<OwnedFd>,
-}
-
-impl Console<'_> {
-    /// The init sent the master.
-    fn received(&mut self, master: OwnedFd) -> Result<()> {
-        match self.socket {
-            Some(sock) => {
-                crate::tty::socket::send_master(sock.as_fd(), master.as_fd())?;
-                crate::rt::done_with(master);
-            }
-            None => self.master = Some(master),
-        }
-        Ok(())
     }
 }
 
@@ -162,7 +142,7 @@ fn setup(
     plan: &Plan,
     seccomp: Option<&crate::seccomp::Filter>,
     mounts: &crate::init::rootfs::Prepared,
-    mut console: Console<'_>,
+    mut console: crate::tty::Handoff<'_>,
     undo: &mut Undo,
 ) -> Result<(State, OwnedFd, Option<OwnedFd>)> {
     let mut state = initial_state(o, spec, config, bundle, rootfs)?;
@@ -317,7 +297,7 @@ fn setup(
         write_pid_file(path, state.pid)?;
     }
     let pidfd = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
-    Ok((state, pidfd, console.master))
+    Ok((state, pidfd, console.into_kept()))
 }
 
 /// Hands the init's seccomp notify fd to the agent at linux.seccomp.listenerPath, with the

@@ -165,10 +165,7 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
         Ok(())
     })?;
     if let Some(pty) = pty {
-        // The master goes to rsrun (for the console socket or its own terminal) and is closed here:
-        // nothing of it may reach the container process.
-        l.chan.send(&Msg::Console(pty.master))?;
-        crate::tty::pty::become_terminal(pty.slave)?;
+        crate::tty::hand_over(pty, l.chan)?;
     }
     set_names(ctx)?;
     rootfs::finish(ctx)?;

@@ -15,7 +15,20 @@
 //! over the setup channel; the slave becomes stdio and the controlling terminal.
 //!
 //! Misuse is refused by `check_use` before anything is made, with runc's rules.
+//!
+//! The same calls serve `create`/`run` and `exec`:
+//! 1. rsrun, before it makes anything: `check_use(terminal, --console-socket, detached)`, then
+//!    `socket::connect(path)` when a socket is given;
+//! 2. the container process, inside the container's namespaces: `Pty::open_in(root)` (the init:
+//!    the rootfs fd before pivot_root, and /dev/console is bound then, `init/console.rs`; exec:
+//!    CWD right after setns into the mount namespace), `pty::set_size` with consoleSize, then
+//!    `hand_over(pty, channel)` before `process::apply` (which gives the terminal to the user);
+//! 3. rsrun, on `Msg::Console(master)`: `Handoff::received` (to the socket, or kept); then, in the
+//!    foreground, `relay::Relay::new(master)` before the process runs and `Relay::run(signalfd,
+//!    handler)` until the handler reports the exit status.
+use crate::channel::{Channel, Msg};
 use crate::error::Result;
+use rustix::fd::{AsFd, OwnedFd};
 
 pub mod pty;
 pub mod relay;
@@ -39,6 +52,45 @@ pub fn check_use(terminal: Option<&str>, console_socket: Option<&str>, detached:
         }
         _ => Ok(()),
     }
+}
+
+/// rsrun's side: where the pty master the container process sends (`Msg::Console`) goes: to the
+/// connected console socket, or kept for the foreground relay.
+pub struct Handoff<'f> {
+    socket: Option<&'f OwnedFd>,
+    kept: Option<OwnedFd>,
+}
+
+impl<'f> Handoff<'f> {
+    /// `socket`: from `socket::connect` (--console-socket), None for a foreground relay.
+    pub fn new(socket: Option<&'f OwnedFd>) -> Self {
+        Handoff { socket, kept: None }
+    }
+
+    /// The master arrived: sent on to the console socket, or kept.
+    pub fn received(&mut self, master: OwnedFd) -> Result<()> {
+        match self.socket {
+            Some(sock) => {
+                socket::send_master(sock.as_fd(), master.as_fd())?;
+                crate::rt::done_with(master);
+            }
+            None => self.kept = Some(master),
+        }
+        Ok(())
+    }
+
+    /// The master to relay (None with a console socket, or when no terminal was made).
+    pub fn into_kept(self) -> Option<OwnedFd> {
+        self.kept
+    }
+}
+
+/// The container process's side, once its pty exists (and /dev/console is bound, for an init):
+/// the master goes to rsrun over the setup channel and is closed here (nothing of it may reach the
+/// container process); the slave becomes stdio and the controlling terminal of a new session.
+pub fn hand_over(pty: Pty, chan: &Channel) -> Result<()> {
+    chan.send(&Msg::Console(pty.master))?;
+    pty::become_terminal(pty.slave)
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 //!    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) as O_PATH: nothing is opened yet;
 //! 2. it must be a devpts filesystem's ptmx: fstatfs DEVPTS_SUPER_MAGIC, a character device 5:2,
 //!    inode 2 (what every devpts instance gives its ptmx);
-//! 3. that very inode is reopened read-write through `/proc/self/fd/N` (a new pty in that devpts);
+//! 3. that very inode is reopened read-write through `/proc/self/fd/N` (a new pty in that devpts),
+//!    and the result must be the same inode (a /proc the container replaced cannot substitute
+//!    another file: `exec` does this after entering the container's mount namespace);
 //! 4. the slave comes from the master with TIOCGPTPEER: the kernel hands out the peer itself, no
 //!    `/dev/pts/N` path is looked up.
 use crate::error::{Context, Error, Result};
@@ -31,9 +33,9 @@ pub struct Pty {
 
 impl Pty {
     /// Makes a new pty in the devpts mounted at `dev/pts` under `root` (an O_PATH fd of the
-    /// container's root directory; the cwd works after pivot_root). `/proc` must be a procfs this
-    /// process trusts (the host's, before pivot_root or setns into the container's mount namespace).
-    /// Both ends are close-on-exec and not a controlling terminal yet. 6 syscalls.
+    /// container's root directory, or CWD once the cwd is that root: after pivot_root, after
+    /// setns into the container's mount namespace). Both ends are close-on-exec and not a
+    /// controlling terminal yet. 7 syscalls.
     pub fn open_in(root: BorrowedFd<'_>) -> Result<Pty> {
         let what = "process.terminal: /dev/pts/ptmx in the container";
         let path = rustix::fs::openat2(
@@ -44,7 +46,7 @@ impl Pty {
             ResolveFlags::IN_ROOT | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
         )
         .map_err(|e| Error::sys(format_args!("{what} (is a devpts mounted on /dev/pts?)"), e))?;
-        check_ptmx(path.as_fd()).map_err(|e| Error::msg(format_args!("{what}: {e}")))?;
+        let checked = check_ptmx(path.as_fd()).map_err(|e| Error::msg(format_args!("{what}: {e}")))?;
         let master = rustix::fs::open(
             crate::rt::cs(&crate::rt::cat(&["/proc/self/fd/", fd_number(&path, &mut [0; 20])])),
             OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
@@ -52,6 +54,10 @@ impl Pty {
         )
         .context(format_args!("{what}: open"))?;
         crate::rt::done_with(path);
+        let opened = rustix::fs::fstat(&master).context(format_args!("{what}: fstat"))?;
+        if (opened.st_dev, opened.st_ino, opened.st_rdev) != checked {
+            crate::bail!("{what}: reopening it through /proc/self/fd gave another file");
+        }
         rustix::pty::unlockpt(&master).context("process.terminal: unlock the new pty")?;
         let slave = rustix::pty::ioctl_tiocgptpeer(&master, OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
             .context("process.terminal: open the new pty's peer (TIOCGPTPEER)")?;
@@ -64,8 +70,9 @@ fn fd_number<'b>(fd: &OwnedFd, buf: &'b mut [u8; 20]) -> &'b str {
     core::str::from_utf8(crate::rt::dec(fd.as_raw_fd() as u64, buf)).unwrap_or("")
 }
 
-/// Is `fd` (O_PATH) the ptmx node of a devpts filesystem? The error says what it is instead.
-fn check_ptmx(fd: BorrowedFd<'_>) -> core::result::Result<(), Error> {
+/// Is `fd` (O_PATH) the ptmx node of a devpts filesystem? Its (device, inode, rdev) if so; the
+/// error says what it is instead.
+fn check_ptmx(fd: BorrowedFd<'_>) -> core::result::Result<(u64, u64, u64), Error> {
     let fs = rustix::fs::fstatfs(fd).map_err(|e| Error::sys("fstatfs", e))?;
     if fs.f_type as u32 != DEVPTS_SUPER_MAGIC {
         return Err(Error::msg(format_args!("not on a devpts filesystem (type {:#x})", fs.f_type)));
@@ -75,7 +82,7 @@ fn check_ptmx(fd: BorrowedFd<'_>) -> core::result::Result<(), Error> {
     if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice || (major, minor) != PTMX || st.st_ino != PTMX_INO {
         return Err(Error::msg(format_args!("not the devpts ptmx node (device {major}:{minor}, inode {})", st.st_ino)));
     }
-    Ok(())
+    Ok((st.st_dev, st.st_ino, st.st_rdev))
 }
 
 /// `process.consoleSize` on the pty (TIOCSWINSZ through the master sets the slave's size). A size
