@@ -114,3 +114,43 @@ pub fn become_terminal(slave: OwnedFd) -> Result<()> {
     drop(slave);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On the host's own devpts: a pair whose ends talk to each other, sized through the master.
+    #[test]
+    fn open_in_the_host_root() {
+        let root = rustix::fs::open(c"/", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap();
+        let pty = match Pty::open_in(root.as_fd()) {
+            Ok(p) => p,
+            // A host (or build sandbox) without a devpts on /dev/pts.
+            Err(e) if std::fs::metadata("/dev/pts/ptmx").is_err() => return eprintln!("skipped: {e}"),
+            Err(e) => panic!("{e}"),
+        };
+        let st = rustix::fs::fstat(&pty.slave).unwrap();
+        assert!((136..=143).contains(&rustix::fs::major(st.st_rdev)), "the peer is a pty slave");
+        rustix::io::write(&pty.slave, b"x").unwrap();
+        let mut b = [0u8; 1];
+        assert_eq!(rustix::io::read(&pty.master, &mut b).unwrap(), 1);
+        assert_eq!(&b, b"x");
+        set_size(pty.master.as_fd(), &ConsoleSize { height: 30, width: 100 }).unwrap();
+        let ws = rustix::termios::tcgetwinsize(&pty.slave).unwrap();
+        assert_eq!((ws.ws_row, ws.ws_col), (30, 100));
+        // A zero dimension leaves the size alone.
+        set_size(pty.master.as_fd(), &ConsoleSize { height: 0, width: 5 }).unwrap();
+        assert_eq!(rustix::termios::tcgetwinsize(&pty.slave).unwrap().ws_col, 100);
+    }
+
+    #[test]
+    fn a_root_without_devpts_is_an_error() {
+        let dir = std::env::temp_dir().join(alloc::format!("rsrun-pty-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("dev/pts")).unwrap();
+        std::os::unix::fs::symlink("/dev/ptmx", dir.join("dev/pts/ptmx")).unwrap();
+        let root = rustix::fs::open(dir.to_str().unwrap(), OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let e = Pty::open_in(root.as_fd()).err().unwrap().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(e.contains("/dev/pts/ptmx in the container") && e.contains("symbolic links"), "{e}");
+    }
+}
