@@ -96,9 +96,10 @@ impl Relay {
             let master_writable = master_ready && fds[1].revents().contains(PollFlags::OUT);
             if master_ready {
                 match read(self.master.as_fd(), &mut out) {
-                    Ok(0) | Err(Errno::IO) => master_open = false,
-                    Ok(k) => stdout_ok = stdout_ok && crate::rt::write_all(stdout, &out[..k]).is_ok(),
-                    Err(_) => {}
+                    Ok(k) if k > 0 => stdout_ok = stdout_ok && crate::rt::write_all(stdout, &out[..k]).is_ok(),
+                    Err(Errno::AGAIN) => {}
+                    // EIO: every holder of the slave is gone. Any other error would only repeat.
+                    _ => master_open = false,
                 }
             }
             if master_writable && !input.flush(self.master.as_fd()) {
