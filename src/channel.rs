@@ -3,8 +3,9 @@
 //! A SOCK_SEQPACKET socketpair: each message is one datagram, a tag byte plus payload, so no framing.
 //! Child -> parent: `Ready`, `Error(msg)`, `RuntimeHooks` (run prestart/createRuntime now, before
 //! pivot_root), `InitPid(pid)` (a PID namespace joined by path made one more fork; this is the real
-//! init). Parent -> child: `Go(pid)` (uid/gid maps written, cgroups joined; the init's pid as the host
-//! sees it, for hook state), `HooksDone`. When the child dies, the parent reads EOF.
+//! init), `SeccompFd(fd)`, `Console(fd)` (the pty master, with process.terminal). Parent -> child:
+//! `Go(pid)` (uid/gid maps written, cgroups joined; the init's pid as the host sees it, for hook
+//! state), `HooksDone`. When the child dies, the parent reads EOF.
 use crate::error::{Error, Result};
 use alloc::vec::Vec;
 use rustix::fd::{AsFd, OwnedFd};
@@ -19,6 +20,7 @@ const GO: u8 = b'G';
 const HOOKS_DONE: u8 = b'D';
 const SECCOMP_FD: u8 = b'S';
 const CGROUPS_READY: u8 = b'C';
+const CONSOLE_FD: u8 = b'T';
 
 /// The largest message: an error line.
 const MAX_MSG: usize = 4096;
@@ -36,6 +38,9 @@ pub enum Msg {
     /// The seccomp notify fd of the init's filter (SCM_RIGHTS), for the parent to hand to the
     /// seccomp agent at linux.seccomp.listenerPath (a host path the init cannot reach).
     SeccompFd(OwnedFd),
+    /// The master of the container's pty (process.terminal, SCM_RIGHTS), for the console socket or
+    /// the foreground relay of `run`.
+    Console(OwnedFd),
     /// The other side closed its end (exited).
     Closed,
 }
@@ -58,7 +63,8 @@ impl Channel {
             Msg::HooksDone => tag(&mut buf, HOOKS_DONE),
             Msg::CgroupsReady => tag(&mut buf, CGROUPS_READY),
             Msg::Closed => return Ok(()),
-            Msg::SeccompFd(fd) => return self.send_fd(fd),
+            Msg::SeccompFd(fd) => return self.send_fd(SECCOMP_FD, fd, "send the seccomp notify fd to rsrun"),
+            Msg::Console(fd) => return self.send_fd(CONSOLE_FD, fd, "send the terminal to rsrun"),
             Msg::InitPid(pid) => with_pid(&mut buf, INIT_PID, *pid),
             Msg::Go(pid) => with_pid(&mut buf, GO, *pid),
             Msg::Error(text) => {
@@ -77,14 +83,14 @@ impl Channel {
         }
     }
 
-    fn send_fd(&self, fd: &OwnedFd) -> Result<()> {
+    fn send_fd(&self, tag: u8, fd: &OwnedFd, what: &str) -> Result<()> {
         use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, sendmsg};
         let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut control = SendAncillaryBuffer::new(&mut space);
         let fds = [fd.as_fd()];
         control.push(SendAncillaryMessage::ScmRights(&fds));
-        sendmsg(&self.0, &[rustix::io::IoSlice::new(&[SECCOMP_FD])], &mut control, SendFlags::NOSIGNAL)
-            .map_err(|e| Error::sys("send the seccomp notify fd to rsrun", e))?;
+        sendmsg(&self.0, &[rustix::io::IoSlice::new(&[tag])], &mut control, SendFlags::NOSIGNAL)
+            .map_err(|e| Error::sys(what, e))?;
         Ok(())
     }
 
@@ -132,6 +138,7 @@ pub fn decode(data: &[u8], passed: Option<OwnedFd>) -> Result<Msg> {
         (5, Some(GO)) => Msg::Go(pid(data).ok_or_else(malformed)?),
         (_, Some(ERROR)) => Msg::Error(data[1..].to_vec()),
         (1, Some(SECCOMP_FD)) if passed.is_some() => Msg::SeccompFd(passed.ok_or_else(malformed)?),
+        (1, Some(CONSOLE_FD)) if passed.is_some() => Msg::Console(passed.ok_or_else(malformed)?),
         _ => return Err(malformed()),
     })
 }
@@ -170,9 +177,10 @@ mod tests {
         assert!(matches!(decode(&[&b"G"[..], &pid].concat(), None), Ok(Msg::Go(0x0102_0304))));
         assert!(matches!(decode(b"Eoops", None), Ok(Msg::Error(t)) if t == b"oops"));
         assert!(matches!(decode(b"S", Some(dev_null())), Ok(Msg::SeccompFd(_))));
+        assert!(matches!(decode(b"T", Some(dev_null())), Ok(Msg::Console(_))));
         // A pid from anything but exactly 5 bytes, an fd message without its fd (or with bytes
         // after the tag), an unknown tag: errors, and an fd that came along is closed.
-        for bad in [&b"P\x01\x02\x03"[..], b"G\x01\x02\x03\x04\x05", b"P", b"S", b"Sx", b"Z", b"\0"] {
+        for bad in [&b"P\x01\x02\x03"[..], b"G\x01\x02\x03\x04\x05", b"P", b"S", b"Sx", b"T", b"Tx", b"Z", b"\0"] {
             let e = decode(bad, None).err().map(|e| e.to_string());
             assert_eq!(e.as_deref(), Some("container setup: malformed message from the other side"), "{bad:?}");
         }

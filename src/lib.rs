@@ -21,3 +21,4 @@ pub mod seccomp;
 pub mod spawn;
 pub mod spec;
 pub mod state;
+pub mod tty;

@@ -386,6 +386,138 @@ fn cve_2026_41579_dev_symlink_cannot_place_nodes_outside() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// CVE-2025-52565: the /dev/console bind (and the pty behind it) redirected by the image.
+
+/// Config patch: a terminal, no tmpfs on /dev (the image's /dev directory is used) but the devpts on
+/// /dev/pts kept, so the image decides what /dev/console and /dev/pts hold.
+const IMAGE_DEV_WITH_DEVPTS: &str = ".process.terminal = true | .mounts |= map(select(.destination == \"/dev/pts\" or (.destination | startswith(\"/dev\") | not)))";
+
+/// `create --console-socket` of a bundle prepared by `setup` must fail with `want` in its one-line
+/// error, send nothing to the socket and leave nothing behind.
+#[track_caller]
+fn terminal_create_fails(tag: &str, setup: &dyn Fn(&Bundle), want: &str) {
+    let bundle = Bundle::new();
+    setup(&bundle);
+    let rt = Runtime::rsrun();
+    let id = unique_id(tag);
+    let leaks = LeakCheck::new(&rt, &bundle, &id);
+    let sock = ConsoleSocket::new();
+    let out = rt.create_with(&bundle, &id, &["--console-socket", sock.str()]);
+    out.assert_fail();
+    assert!(out.stderr.contains(want), "want {want:?} in the error:\n{out}");
+    assert_eq!(out.stderr.trim_end().lines().count(), 1, "one line of error:\n{out}");
+    if let Some(r) = sock.receive(Duration::from_millis(1)) {
+        assert!(r.fds.is_empty(), "a pty master was sent although create failed:\n{out}");
+    }
+    leaks.assert_clean();
+}
+
+/// The image's /dev/console as a symlink (to a host file, a host directory, a procfs file, or
+/// dangling): never followed. The pty is bound over the container's /dev/console before pivot_root,
+/// so a path-based bind would land on the host path; rsrun opens the target O_NOFOLLOW relative to
+/// the in-root /dev and refuses anything but a file or a device. Control: a regular file or a
+/// character device there is covered by the pty.
+#[test]
+fn cve_2025_52565_console_symlink_is_never_followed() {
+    require_root();
+    let host = HostDir::new("cve-2025-52565");
+    let host_file = host.path().join("marker");
+    // A missing host file: a path-based create of the bind target would make it on the host.
+    let host_new = host.path().join("console");
+    for target in [host_new.to_str().unwrap(), host_file.to_str().unwrap(), host.str(), "/proc/sysrq-trigger", "../nowhere"] {
+        terminal_create_fails(
+            "cve-2025-52565",
+            &|b: &Bundle| {
+                b.patch(IMAGE_DEV_WITH_DEVPTS);
+                symlink(target, b.rootfs().join("dev/console")).unwrap();
+            },
+            "/dev/console in the container is a symlink, not a file or a device",
+        );
+        host.assert_untouched();
+    }
+    // A directory is refused too.
+    terminal_create_fails(
+        "cve-2025-52565-dir",
+        &|b: &Bundle| {
+            b.patch(IMAGE_DEV_WITH_DEVPTS);
+            fs::create_dir(b.rootfs().join("dev/console")).unwrap();
+        },
+        "/dev/console in the container is a directory",
+    );
+    // /dev itself a symlink to the host: refused before the terminal is made.
+    terminal_create_fails(
+        "cve-2025-52565-dev",
+        &|b: &Bundle| {
+            b.patch(".process.terminal = true");
+            fs::remove_dir(b.rootfs().join("dev")).unwrap();
+            symlink(host.str(), b.rootfs().join("dev")).unwrap();
+        },
+        "/dev must be a real directory",
+    );
+    host.assert_untouched();
+
+    // Control: the image's own file or device node at /dev/console is covered by the pty.
+    for node in [false, true] {
+        let bundle = Bundle::with(IMAGE_DEV_WITH_DEVPTS);
+        bundle.sh("stat -c '%F %t:%T' /dev/console; stat -L -c '%t:%T' /proc/self/fd/0");
+        if node {
+            mknod(&bundle.rootfs().join("dev/console"), 0o20600, 5, 1);
+        } else {
+            fs::write(bundle.rootfs().join("dev/console"), "image\n").unwrap();
+        }
+        let rt = Runtime::rsrun();
+        let id = unique_id("cve-2025-52565-ok");
+        let leaks = LeakCheck::new(&rt, &bundle, &id);
+        let out = rt.run_container(&bundle, &id);
+        out.assert_ok();
+        assert_eq!(out.stdout, "character special file 88:0\r\n88:0\r\n", "{out}");
+        leaks.assert_clean();
+        if !node {
+            assert_eq!(fs::read_to_string(bundle.rootfs().join("dev/console")).unwrap(), "image\n");
+        }
+    }
+}
+
+/// What the image puts at /dev/pts/ptmx or /dev/pts is never opened as the pty: a symlink to the
+/// host's /dev/ptmx (which would make a host pty), a 5:2 node that is not on a devpts (opening it
+/// would reach whatever devpts the kernel finds next to it), /dev/pts as a symlink to a host
+/// directory. Only the ptmx of a devpts, reached without symlinks, is reopened; the peer comes from
+/// TIOCGPTPEER, so no /dev/pts/N path is looked up at all.
+#[test]
+fn cve_2025_52565_fake_ptmx_is_never_opened() {
+    require_root();
+    let host = HostDir::new("cve-2025-52565-ptmx");
+    let no_devpts = ".process.terminal = true | .mounts |= map(select(.destination | startswith(\"/dev\") | not))";
+    terminal_create_fails(
+        "cve-2025-52565-ptmx-link",
+        &|b: &Bundle| {
+            b.patch(no_devpts);
+            fs::create_dir(b.rootfs().join("dev/pts")).unwrap();
+            symlink("/dev/ptmx", b.rootfs().join("dev/pts/ptmx")).unwrap();
+        },
+        "/dev/pts/ptmx in the container (is a devpts mounted on /dev/pts?): Too many levels of symbolic links",
+    );
+    terminal_create_fails(
+        "cve-2025-52565-ptmx-node",
+        &|b: &Bundle| {
+            b.patch(no_devpts);
+            fs::create_dir(b.rootfs().join("dev/pts")).unwrap();
+            mknod(&b.rootfs().join("dev/pts/ptmx"), 0o20666, 5, 2);
+        },
+        "/dev/pts/ptmx in the container: not on a devpts filesystem",
+    );
+    terminal_create_fails(
+        "cve-2025-52565-pts-link",
+        &|b: &Bundle| {
+            b.patch(no_devpts);
+            symlink(host.str(), b.rootfs().join("dev/pts")).unwrap();
+        },
+        "/dev/pts/ptmx in the container (is a devpts mounted on /dev/pts?): Too many levels of symbolic links",
+    );
+    host.assert_untouched();
+}
+
+// ---------------------------------------------------------------------------------------------
 // CVE-2019-16884, CVE-2025-52881: writes to /proc redirected by mounts over /proc.
 
 /// A tmpfs over /proc, a file bound over /proc/self/oom_score_adj or over a sysctl file, a bind

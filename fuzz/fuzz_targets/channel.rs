@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(Msg::Error(text)) => assert_eq!(text, datagram[1..]),
         Ok(Msg::SeccompFd(_)) => assert!(with_fd && datagram == b"S"),
+        Ok(Msg::Console(_)) => assert!(with_fd && datagram == b"T"),
         Ok(Msg::Ready | Msg::RuntimeHooks | Msg::HooksDone | Msg::CgroupsReady) => assert!(!datagram.is_empty()),
         Err(e) => assert!(e.to_string().contains("malformed"), "{e}"),
     }

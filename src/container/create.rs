@@ -25,7 +25,7 @@ pub fn run(g: &Global, o: &CreateOpts) -> Result<i32> {
     super::selfexe::ensure_sealed_copy(crate::rt::raw_argv(), crate::rt::raw_envp())?;
     // The process exits now: the kernel closes the state directory (and its lock), the pidfd and
     // the cgroup fd; closing them one by one would only cost syscalls.
-    core::mem::forget(create(g, o)?);
+    core::mem::forget(create(g, o, true)?);
     Ok(0)
 }
 
@@ -37,6 +37,9 @@ pub struct Created {
     /// A pidfd of the init (our child: `run` waits for it through this).
     pub pidfd: OwnedFd,
     pub cgroup: Option<Cgroup>,
+    /// The pty master of a terminal container without a console socket (`run` in the foreground
+    /// relays it); None otherwise.
+    pub console: Option<OwnedFd>,
 }
 
 /// Reads and parses `<bundle>/config.json`.
@@ -49,10 +52,13 @@ pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
     Ok(data)
 }
 
-pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
+/// `detached`: nobody stays to relay a terminal (create, `run -d`); see `tty::check_use`.
+pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let bundle = super::absolute(o.bundle.unwrap_or("."))?;
     let config = read_config(&bundle)?;
     let spec = spec::parse_config(&config).context("config.json")?;
+    let terminal = spec.process.as_ref().is_some_and(|p| p.terminal).then_some("process.terminal");
+    crate::tty::check_use(terminal, o.console_socket, detached)?;
     let rootfs = rootfs_path(&spec, &bundle)?;
     super::validate::check(&spec, o.no_pivot)?;
     let seccomp = match spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) {
@@ -63,13 +69,16 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
     // Id-mapped mount trees are made on the host side (they need the host's root); the init only
     // attaches them. Nothing happens without idmap mounts.
     let mounts = crate::init::rootfs::prepare(&spec, &bundle)?;
+    // The engine's console socket is connected before anything is made: a wrong path fails here.
+    let console_socket = o.console_socket.map(crate::tty::socket::connect).transpose()?;
 
     let container = Store::new(&g.root).create(o.id)?;
     let mut undo = Undo { container: Some(container), init: None, cgroup: None };
-    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
-        Ok((state, pidfd)) => {
+    let console = crate::tty::Handoff::new(console_socket.as_ref());
+    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, console, &mut undo) {
+        Ok((state, pidfd, console)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
-            Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take() })
+            Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take(), console })
         }
         Err(e) => {
             undo.run();
@@ -134,8 +143,9 @@ fn setup(
     plan: &Plan,
     seccomp: Option<&crate::seccomp::Filter>,
     mounts: &crate::init::rootfs::Prepared,
+    mut console: crate::tty::Handoff<'_>,
     undo: &mut Undo,
-) -> Result<(State, OwnedFd)> {
+) -> Result<(State, OwnedFd, Option<OwnedFd>)> {
     let mut state = initial_state(o, spec, config, bundle, rootfs)?;
     let linux = spec.linux.as_ref();
     let resources = linux.and_then(|l| l.resources.as_ref());
@@ -278,6 +288,7 @@ fn setup(
                 parent_end.send(&Msg::HooksDone)?;
             }
             Msg::SeccompFd(fd) => send_to_seccomp_agent(spec, &state, &fd)?,
+            Msg::Console(fd) => console.received(fd)?,
             Msg::Closed => return Err(init_died(undo.init.as_ref())),
             Msg::InitPid(_) | Msg::Go(_) | Msg::HooksDone | Msg::CgroupsReady => {
                 return Err(Error::msg("container setup: unexpected message"));
@@ -293,7 +304,7 @@ fn setup(
         write_pid_file(path, state.pid)?;
     }
     let pidfd = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
-    Ok((state, pidfd))
+    Ok((state, pidfd, console.into_kept()))
 }
 
 /// Hands the init's seccomp notify fd to the agent at linux.seccomp.listenerPath, with the

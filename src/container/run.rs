@@ -1,11 +1,15 @@
 //! `rsrun run`: create + start, then (unless --detach) stay in the foreground as the container's
 //! parent: forward signals to its init, reap orphans as a subreaper, exit with the init's status
 //! (128 + signal when a signal ended it), and delete the container afterwards (unless --keep).
+//! With process.terminal and no --console-socket it also relays its terminal to the container's pty
+//! (`tty::relay`).
 use super::create::{Created, create};
 use crate::cli::{Global, RunOpts};
 use crate::error::{Context, Error, Result};
+use crate::tty::relay::Relay;
+use rustix::fd::AsFd;
 
-use rustix::process::{WaitOptions, WaitStatus, waitpid};
+use rustix::process::{WaitOptions, WaitStatus, wait};
 use syscalls::signal::{How, SigSet, SignalfdFlags, rt_sigprocmask, signalfd4, signalfd_read};
 
 const SIGCHLD: i32 = 17;
@@ -13,7 +17,7 @@ const SIGCHLD: i32 = 17;
 pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
     super::selfexe::ensure_sealed_copy(crate::rt::raw_argv(), crate::rt::raw_envp())?;
     if o.detach {
-        let c = create(g, &o.create)?;
+        let c = create(g, &o.create, true)?;
         return start_or_destroy(c).map(|_| 0);
     }
     if !o.no_subreaper {
@@ -27,30 +31,44 @@ pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
     rt_sigprocmask(How::Block, &forwarded).context("block signals")?;
     let sfd = signalfd4(&forwarded, SignalfdFlags::CLOEXEC).context("signalfd")?;
 
-    let c = create(g, &o.create)?;
+    let mut c = create(g, &o.create, false)?;
     let init_pid = c.state.pid;
+    // A terminal: rsrun's own is made raw and sized before the process starts, and restored when
+    // `relay` is dropped, whichever way this function returns.
+    let mut relay = None;
+    if let Some(master) = c.console.take() {
+        match Relay::new(master) {
+            Ok(r) => relay = Some(r),
+            Err(e) => {
+                destroy_created(c);
+                return Err(e);
+            }
+        }
+    }
     let pidfd = start_or_destroy(c)?;
 
-    let status = loop {
-        let info = match signalfd_read(&sfd) {
-            Ok(i) => i,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(Error::sys("read signalfd", e)),
-        };
-        let sig = info.ssi_signo as i32;
+    let mut on_signal = |sig: i32| -> Result<Option<i32>> {
         if sig != SIGCHLD {
             let _ = syscalls::signal::pidfd_send_signal(&pidfd, sig);
-            continue;
+            return Ok(None);
         }
-        if let Some(st) = reap(init_pid)? {
-            break st;
-        }
+        Ok(reap(init_pid)?.map(|st| exit_code(&st)))
     };
-    let code = match (status.exit_status(), status.terminating_signal()) {
-        (Some(code), _) => code,
-        (None, Some(sig)) => 128 + sig,
-        _ => 255,
+    let code = match relay.as_mut() {
+        Some(r) => r.run(sfd.as_fd(), &mut on_signal)?,
+        None => loop {
+            let info = match signalfd_read(&sfd) {
+                Ok(i) => i,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(Error::sys("read signalfd", e)),
+            };
+            if let Some(code) = on_signal(info.ssi_signo as i32)? {
+                break code;
+            }
+        },
     };
+    // rsrun's terminal is itself again before anything more is printed.
+    drop(relay);
     if !o.keep {
         let store = crate::state::Store::new(&g.root);
         if let Some(c) = store.open(o.create.id)? {
@@ -63,24 +81,40 @@ pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
     Ok(code)
 }
 
+/// The exit status of `run`: the init's exit code, or 128 + the signal that ended it.
+fn exit_code(status: &WaitStatus) -> i32 {
+    match (status.exit_status(), status.terminating_signal()) {
+        (Some(code), _) => code,
+        (None, Some(sig)) => 128 + sig,
+        _ => 255,
+    }
+}
+
 /// Starts a created container; if that fails, the container is deleted and the error returned.
 fn start_or_destroy(c: Created) -> Result<rustix::fd::OwnedFd> {
     match super::start::start(&c.container, &c.state) {
         Ok(()) => Ok(c.pidfd),
         Err(e) => {
-            let _ = syscalls::signal::pidfd_send_signal(&c.pidfd, 9);
-            let _ = super::process::wait_exit(&c.pidfd, 10);
-            let _ = super::delete::destroy(c.container, &c.state);
+            destroy_created(c);
             Err(e)
         }
     }
+}
+
+/// Kills the init of a container that will not be started and deletes the container.
+fn destroy_created(c: Created) {
+    let _ = syscalls::signal::pidfd_send_signal(&c.pidfd, 9);
+    let _ = super::process::wait_exit(&c.pidfd, 10);
+    let _ = super::delete::destroy(c.container, &c.state);
 }
 
 /// Reaps every exited child (orphans reparented to us included); the init's status if it was one.
 fn reap(init_pid: i32) -> Result<Option<WaitStatus>> {
     let mut init_status = None;
     loop {
-        match waitpid(None, WaitOptions::NOHANG) {
+        // wait4(-1): any child. (waitpid(None) is wait4(0), children in our process group only: a
+        // terminal container's init leads its own session, and orphans may have their own groups.)
+        match wait(WaitOptions::NOHANG) {
             Ok(Some((pid, st))) => {
                 if pid.as_raw_nonzero().get() == init_pid {
                     init_status = Some(st);

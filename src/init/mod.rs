@@ -5,9 +5,11 @@
 //!
 //! 1. `process::make_undumpable` right after clone3; namespaces joined by path, uid/gid maps
 //!    awaited, time offsets (orchestration, here);
-//! 2. `rootfs::setup`: propagation, rootfs bind, mounts, /dev, devices, the before_pivot callback
-//!    (createRuntime/createContainer hooks), pivot_root or --no-pivot;
-//! 3. hostname, domainname (orchestration);
+//! 2. `rootfs::setup`: propagation, rootfs bind, mounts, /dev, devices, the pty and /dev/console
+//!    (`console.rs`, with process.terminal), the before_pivot callback (createRuntime/createContainer
+//!    hooks), pivot_root or --no-pivot;
+//! 3. the pty master to rsrun, the slave as stdio and controlling terminal; hostname, domainname
+//!    (orchestration);
 //! 4. `rootfs::finish`: sysctl, readonly paths, masked paths, readonly root;
 //! 5. `process::prepare`: resolve args[0] on the container's PATH, build argv/env;
 //! 6. `process::apply`: rlimits, oom_score_adj, scheduler, ioprio, personality, LSM labels, user,
@@ -31,6 +33,7 @@ pub mod user;
 mod cgroup;
 #[doc(hidden)]
 pub use cgroup::v1_hierarchies;
+mod console;
 mod copyup;
 mod dev;
 mod idmap;
@@ -146,7 +149,7 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
         w.into_bytes()
     };
     let hooks = ctx.spec.hooks.as_ref();
-    rootfs::setup(ctx, l.mounts, &mut || {
+    let pty = rootfs::setup(ctx, l.mounts, &mut || {
         // Last moment with the host's /sys/fs/cgroup in view: join the container's cgroups now at
         // the latest (hooks also see the container in them).
         (ctx.cgroups_ready)()?;
@@ -164,6 +167,9 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
         }
         Ok(())
     })?;
+    if let Some(pty) = pty {
+        crate::tty::hand_over(pty, l.chan)?;
+    }
     set_names(ctx)?;
     rootfs::finish(ctx)?;
     let prepared = process::prepare(ctx, process::Role::Init)?;

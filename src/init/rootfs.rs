@@ -40,11 +40,20 @@ fn has_mount_ns(spec: &Spec<'_>) -> bool {
 }
 
 /// Builds the container's filesystem and enters it. Runs in the init, already in its namespaces,
-/// as root there; `prepared` comes from `prepare` (default when no mount is id-mapped).
-pub fn setup(ctx: &Context<'_, '_>, prepared: &Prepared, before_pivot: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+/// as root there; `prepared` comes from `prepare` (default when no mount is id-mapped). With
+/// `process.terminal`, returns the container's pty, its slave already bound over /dev/console.
+pub fn setup(
+    ctx: &Context<'_, '_>,
+    prepared: &Prepared,
+    before_pivot: &mut dyn FnMut() -> Result<()>,
+) -> Result<Option<crate::tty::Pty>> {
     let spec = ctx.spec;
+    let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
     if !has_mount_ns(spec) {
-        return chroot_only(ctx, before_pivot);
+        if terminal {
+            bail!("process.terminal: a terminal needs a mount namespace (for /dev/console)");
+        }
+        return chroot_only(ctx, before_pivot).map(|()| None);
     }
     // Mode bits from the config are exact (device nodes 0666, directories 0755).
     let old_umask = rustix::process::umask(Mode::empty());
@@ -61,6 +70,7 @@ pub fn setup(ctx: &Context<'_, '_>, prepared: &Prepared, before_pivot: &mut dyn 
     if dev::needs_setup(spec) {
         dev::setup(&mut mt).context("set up /dev")?;
     }
+    let pty = if terminal { Some(super::console::setup(&mut mt)?) } else { None };
     make_cwd(&mt.root, spec)?;
     // Hooks get the umask rsrun was started with; without hooks the process setup sets the
     // container's own umask later anyway.
@@ -85,7 +95,7 @@ pub fn setup(ctx: &Context<'_, '_>, prepared: &Prepared, before_pivot: &mut dyn 
             .context("make a tmpfs read-only")?;
     }
     mt.root.leak();
-    Ok(())
+    Ok(pty)
 }
 
 /// After hostname/domainname: sysctl, readonly paths, masked paths, read-only root, rootfsPropagation.

@@ -28,7 +28,8 @@
 //! Modules: `env` (root, paths, unique names, jq), `cmd` (running commands with timeouts, `Out`),
 //! `bundle` (`Bundle`), `cases` (the C probe tests/common/probe.c, one-off runs per runtime,
 //! `create_fails`, `HostDir`), `runtime` (`Runtime`, `Running`), `leaks` (`LeakCheck`), `diff`
-//! (`differential`), `each` (`run_each`/`run_cases`: per-runtime bundle setup, pairwise comparisons).
+//! (`differential`), `each` (`run_each`/`run_cases`: per-runtime bundle setup, pairwise comparisons),
+//! `terminal` (`ConsoleSocket` receiving a pty master, `Term` running a command in a pty).
 //! Everything is re-exported here.
 #![allow(dead_code)]
 
@@ -40,6 +41,7 @@ mod each;
 mod env;
 mod leaks;
 mod runtime;
+mod terminal;
 
 #[allow(unused_imports)]
 pub use bundle::*;
@@ -57,6 +59,8 @@ pub use env::*;
 pub use leaks::*;
 #[allow(unused_imports)]
 pub use runtime::*;
+#[allow(unused_imports)]
+pub use terminal::*;
 
 /// The few libc calls the harness needs. std links glibc on this target anyway; declaring them avoids
 /// the libc crate (a dev-dependency is not allowed, see HELPERS.md).
