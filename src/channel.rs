@@ -49,7 +49,18 @@ pub fn pair() -> Result<(Channel, Channel)> {
     Ok((Channel(a), Channel(b)))
 }
 
+impl rustix::fd::AsRawFd for Channel {
+    fn as_raw_fd(&self) -> rustix::fd::RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
 impl Channel {
+    /// Done with this end: left to the kernel to close at exit in the short-lived verbs.
+    pub fn done(self) {
+        crate::rt::done_with(self.0);
+    }
+
     pub fn send(&self, msg: &Msg) -> Result<()> {
         let mut buf = [0u8; MAX_MSG];
         let len = match msg {

@@ -166,13 +166,31 @@ impl Cgroup {
     /// splits this way so the v1 directories and limits can be made while the container init
     /// already sets itself up. On error, whatever was created is removed again.
     pub fn prepare(cgroups_path: Option<&str>, id: &str) -> Result<Self> {
-        let layout = detect::detect()?;
-        let mut cg = detect::resolve(&layout, cgroups_path, id)?;
-        if let Err(e) = cg.make(true, None) {
-            let _ = cg.destroy();
+        let mut cg = Self::plan(cgroups_path, id)?;
+        cg.make_unified()?;
+        Ok(cg)
+    }
+
+    /// Where the container's cgroup goes in every hierarchy; nothing is made yet (`create` records
+    /// the paths before it makes anything: see state/creating.rs).
+    pub fn plan(cgroups_path: Option<&str>, id: &str) -> Result<Self> {
+        detect::resolve(&detect::detect()?, cgroups_path, id)
+    }
+
+    /// Makes the cgroup2 directory of a planned cgroup (see `prepare`); on error, whatever was
+    /// created is removed again.
+    pub fn make_unified(&mut self) -> Result<()> {
+        if let Err(e) = self.make(true, None) {
+            let _ = self.destroy();
             return Err(e);
         }
-        Ok(cg)
+        Ok(())
+    }
+
+    /// Whether every hierarchy's directory was made by rsrun alone, parents excepted: what the
+    /// creation record assumes (see `to_json_as_made`).
+    pub fn made_just_the_leaves(&self) -> bool {
+        self.hier.iter().all(|h| h.created == 1)
     }
 
     /// The second half of `create`: the v1 directories and every limit of `res`. The caller

@@ -65,8 +65,18 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
     let mounts = crate::init::rootfs::prepare(&spec, &bundle)?;
 
     let container = Store::new(&g.root).create(o.id)?;
-    let mut undo = Undo { container: Some(container), init: None, cgroup: None };
-    match setup(o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
+    // The channel right after the state directory: the two fds the init must close (the
+    // directory's, which carries create's lock, and create's end of the channel) are then
+    // adjacent, and one close_range closes both (see `close_in_init`).
+    let (parent_end, child_end) = match channel::pair() {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = container.remove();
+            return Err(e);
+        }
+    };
+    let mut undo = Undo { container: Some(container), init: None, cgroup: None, chan: Some(parent_end) };
+    match setup(o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, child_end, &mut undo) {
         Ok((state, pidfd)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
             Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take() })
@@ -83,6 +93,9 @@ struct Undo {
     container: Option<Container>,
     init: Option<OwnedFd>,
     cgroup: Option<Cgroup>,
+    /// create's end of the channel: closed only after the init is dead, so that the init never
+    /// sees create go away (and says so on stderr) while create reports its own error.
+    chan: Option<channel::Channel>,
 }
 
 impl Undo {
@@ -102,6 +115,7 @@ impl Undo {
         if let Some(c) = self.container.take() {
             let _ = c.remove();
         }
+        self.chan = None;
     }
 }
 
@@ -133,16 +147,23 @@ fn setup(
     plan: &Plan,
     seccomp: Option<&crate::seccomp::Filter>,
     mounts: &crate::init::rootfs::Prepared,
+    child_end: channel::Channel,
     undo: &mut Undo,
 ) -> Result<(State, OwnedFd)> {
+    let parent_end = undo.chan.as_ref().ok_or_else(|| Error::msg("internal: no channel"))?;
     let mut state = initial_state(o, spec, config, bundle, rootfs)?;
     let linux = spec.linux.as_ref();
     let resources = linux.and_then(|l| l.resources.as_ref());
-    // Only the cgroup2 directory exists before clone3 (CLONE_INTO_CGROUP needs it); the v1
-    // directories, the limits and the device filter are made after it, while the init sets itself
-    // up on the other CPU (see Context::cgroups_ready).
-    undo.cgroup = Some(Cgroup::prepare(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str())?);
     let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
+    // Before anything is made, record what will be: a create killed from here on leaves enough
+    // for `delete --force` to find it (state/creating.rs). Only the cgroup2 directory exists
+    // before clone3 (CLONE_INTO_CGROUP needs it); the v1 directories, the limits and the device
+    // filter are made after it, while the init sets itself up on the other CPU (see
+    // Context::cgroups_ready).
+    let mut cgroup = Cgroup::plan(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str())?;
+    c.record_creation(&creation_record(&cgroup, true))?;
+    cgroup.make_unified()?;
+    undo.cgroup = Some(cgroup);
 
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
     // tell a live init from a dead one: O_WRONLY|O_NONBLOCK fails with ENXIO without a reader) and
@@ -152,7 +173,6 @@ fn setup(
     let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {}/{EXEC_FIFO}", c.path()))?;
 
-    let (parent_end, child_end) = channel::pair()?;
     let new_userns = plan.clone.contains(CloneFlags::NEWUSER);
     let hooks = spec.hooks.as_ref();
     // The init joins its v1 cgroups itself once they are made (Cgroup::join_self_v1: no global
@@ -196,13 +216,8 @@ fn setup(
     // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
     let (mut pid, pidfd) = match unsafe { clone3(&args) }.context("clone3")? {
         Fork::Child => {
-            // The state directory's fd carries create's flock: the init must not keep it.
-            // SAFETY: the fd belongs to this (child) process's copy of the table; the parent's
-            // `Container` value is never used or dropped here (the child ends in exec or exit).
-            unsafe { rustix::io::close(rustix::fd::AsRawFd::as_raw_fd(&c.dir())) };
-            // The parent's end stays open here until exec closes it (close-on-exec): it keeps
-            // nothing alive, and a close(2) is not needed.
-            core::mem::forget(parent_end);
+            close_in_init(c.dir(), parent_end);
+            // The parent's values are never dropped here: `init::run` ends in exec or exit.
             let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state, mounts };
             init::run(&ctx, &launch)
         }
@@ -219,9 +234,31 @@ fn setup(
     if wait_go {
         parent_end.send(&Msg::Go(state.pid))?;
     }
+
+    // The second half of the cgroup while the init sets up: v1 directories, limits, device filter.
+    let cgroup = undo.cgroup.as_mut().ok_or_else(|| Error::msg("internal: no cgroup"))?;
+    cgroup.finish(resources)?;
+    if !cgroup.made_just_the_leaves() {
+        // The record assumed the usual case (state/creating.rs): say what was really made.
+        c.rerecord_creation(&creation_record(cgroup, false))?;
+    }
+    if !init_joins_cgroups {
+        // With a PID namespace joined by path this is the first child, before it forks the init
+        // (which inherits the cgroups): it waits for CgroupsReady before the fork.
+        cgroup.join_v1(state.pid as u32)?;
+    }
+    // A send that fails because the init has died is no error here: its error message is
+    // already queued for us, or its end of the stream.
+    if let Err(e) = parent_end.send(&Msg::CgroupsReady)
+        && !matches!(e.errno(), Some(rustix::io::Errno::PIPE | rustix::io::Errno::CONNRESET))
+    {
+        return Err(e);
+    }
+
     if plan.pid_fork {
-        // The first child forks the real init into the PID namespace and exits: reap it and
-        // follow the init instead (its cgroups are joined below, or by itself).
+        // The first child forks the real init into the PID namespace (after CgroupsReady: a new
+        // cgroup namespace must be unshared inside the cgroup, before that fork) and exits: reap
+        // it and follow the init instead.
         match parent_end.recv()? {
             Msg::InitPid(p) => {
                 let first = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
@@ -240,14 +277,7 @@ fn setup(
         }
     }
 
-    // The second half of the cgroup while the init sets up: v1 directories, limits, device filter.
-    let cgroup = undo.cgroup.as_mut().ok_or_else(|| Error::msg("internal: no cgroup"))?;
-    cgroup.finish(resources)?;
-    if !init_joins_cgroups {
-        cgroup.join_v1(state.pid as u32)?;
-    }
-    // A failed send means the init has died; its error message is already queued for us.
-    let _ = parent_end.send(&Msg::CgroupsReady);
+    let cgroup = undo.cgroup.as_ref().ok_or_else(|| Error::msg("internal: no cgroup"))?;
     // The device filter (BPF verification and JIT: ~0.3 ms) while the init joins and finishes its
     // setup: it is attached before we read the init's "ready", so before `start` can let the
     // container's process run.
@@ -286,7 +316,46 @@ fn setup(
         write_pid_file(path, state.pid)?;
     }
     let pidfd = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
+    // The init no longer reads the channel; the kernel closes our end when we exit.
+    if let Some(chan) = undo.chan.take() {
+        chan.done();
+    }
     Ok((state, pidfd))
+}
+
+/// The creation record (state/creating.rs): the cgroup as it will be (`planned`) or as made.
+fn creation_record(cgroup: &Cgroup, planned: bool) -> Vec<u8> {
+    let mut w = crate::json::Writer::new();
+    w.begin_object().field_bool(crate::state::CREATING, true).key("cgroup");
+    if planned {
+        cgroup.to_json_as_made(&mut w);
+    } else {
+        cgroup.to_json(&mut w);
+    }
+    w.end_object();
+    w.into_bytes()
+}
+
+/// In the init, right after clone3: closes the state directory's fd (it carries create's flock,
+/// which `start` and `delete` wait for) and create's end of the channel. With only its own end
+/// open, the init reads the end of the stream wherever it waits for create, and a send fails, once
+/// create is gone: a create killed before "ready" never leaves an init waiting forever. One
+/// close_range when the fds are adjacent (create opens them one after the other), else two
+/// closes.
+fn close_in_init(dir: rustix::fd::BorrowedFd<'_>, parent_end: &channel::Channel) {
+    use rustix::fd::AsRawFd;
+    let (a, b) = (dir.as_raw_fd(), parent_end.as_raw_fd());
+    // SAFETY: both fds belong to this (child) process's copy of the table and are never used
+    // again here: the parent's `Container` and `Channel` values are not used or dropped in the
+    // child, which ends in exec or exit.
+    unsafe {
+        let one_call = b == a + 1
+            && syscalls::fd::close_range(a as u32, b as u32, syscalls::fd::CloseRangeFlags::empty()).is_ok();
+        if !one_call {
+            rustix::io::close(a);
+            rustix::io::close(b);
+        }
+    }
 }
 
 /// Hands the init's seccomp notify fd to the agent at linux.seccomp.listenerPath, with the
