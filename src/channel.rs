@@ -4,7 +4,9 @@
 //! Child -> parent: `Ready`, `Error(msg)`, `RuntimeHooks` (run prestart/createRuntime now, before
 //! pivot_root), `InitPid(pid)` (a PID namespace joined by path made one more fork; this is the real
 //! init). Parent -> child: `Go(pid)` (uid/gid maps written, cgroups joined; the init's pid as the host
-//! sees it, for hook state), `HooksDone`. When the child dies, the parent reads EOF.
+//! sees it, for hook state), `HooksDone`, `CgroupsReady`. Each side holds only its own end (the child
+//! closes the parent's right after clone3), so when either dies the other reads EOF (`Msg::Closed`)
+//! and a send to it fails: neither can wait for ever on a dead peer.
 use crate::error::{Error, Result};
 use alloc::vec::Vec;
 use rustix::fd::{AsFd, OwnedFd};

@@ -120,6 +120,7 @@ fn an_empty_state_directory() {
     let list = rt.run(&["list"]);
     list.assert_ok();
     assert!(!list.stdout.contains(&id), "{list}");
+    assert!(list.stderr.contains(&id) && list.stderr.contains("its create was interrupted"), "{list}");
     rt.delete_force(&id).assert_ok();
     leaks.assert_clean();
 }

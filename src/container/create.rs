@@ -1,10 +1,13 @@
 //! `rsrun create`: sets a container up and leaves its init blocked on the exec fifo until `start`.
 //!
 //! Order (DESIGN.md section 2): everything that can be checked is checked before anything is
-//! made; then the state directory (atomic mkdir, locked), the exec fifo, the cgroup, one clone3;
-//! the parent writes uid/gid maps and joins the cgroup, runs the createRuntime hooks when the child
-//! asks, and waits for the child's "ready" or its error. A failure anywhere undoes all of it: the
-//! init is killed, the cgroup and the state directory removed.
+//! made; then the state directory (atomic mkdir, locked), the channel, the creation record
+//! (state/creating.rs: what `delete --force` needs if create is killed from here on), the cgroup,
+//! the exec fifo, one clone3; the parent writes uid/gid maps and finishes the cgroup, runs the
+//! createRuntime hooks when the child asks, and waits for the child's "ready" or its error. A
+//! failure anywhere undoes all of it: the init is killed, the cgroup and the state directory
+//! removed. Crash safety (docs/architecture.md): the init keeps only its own end of the channel,
+//! so it ends when create dies before "ready", and create's every wait ends with the init.
 use crate::channel::{self, Msg};
 use crate::ns::{self, Plan};
 use crate::cgroups::Cgroup;

@@ -250,15 +250,20 @@ impl Container {
     /// The "does not exist" error for a directory without a state (containerd matches the words),
     /// saying why when its create was interrupted.
     pub fn incomplete(&self) -> Error {
-        // Locked: a create or delete is at work. Unlinked (no links left): deleted meanwhile.
-        let removed = rustix::fs::fstat(&self.dir).map_or(true, |st| st.st_nlink == 0);
-        if removed || !self.lock_is_free() {
+        if !self.is_abandoned() {
             return not_found(&self.id);
         }
         Error::msg(format_args!(
             "container \"{}\" does not exist (its create was interrupted: `delete --force` removes what it left)",
             self.id
         ))
+    }
+
+    /// For a directory without a state: whether its create was interrupted (nobody holds the
+    /// lock and the directory is still there), rather than at work or deleted meanwhile.
+    pub fn is_abandoned(&self) -> bool {
+        let removed = rustix::fs::fstat(&self.dir).map_or(true, |st| st.st_nlink == 0);
+        !removed && self.lock_is_free()
     }
 
     /// Replaces state.json atomically (temp file + rename). Hold the lock.
