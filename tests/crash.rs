@@ -206,6 +206,13 @@ fn start_killed_before_removing_the_fifo() {
     let io = io_dir(&rt, "crash");
     let out = inject(&rt.command(&["start", &id]), &Point { syscall: "unlinkat".into(), nth: 1 }, Action::Kill, false, &io);
     assert_eq!(out.signal, Some(SIGKILL), "{out}");
+    // The released init execs the container's process (until then the fifo still has a reader).
+    let pid = rt.pid(&id).expect("the init lives");
+    let end = Instant::now() + Duration::from_secs(10);
+    while !fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default().starts_with(b"sleep") {
+        assert!(Instant::now() < end, "the container process never started");
+        thread::sleep(Duration::from_millis(10));
+    }
     let again = rt.start(&id);
     again.assert_fail();
     assert!(again.stderr.contains("cannot start an already running container"), "{again}");

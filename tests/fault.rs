@@ -1,4 +1,4 @@
-//! Fault injection, systematic: `create`, `start` and `delete` are run under strace, which at one
+//! Fault injection, systematic: `create`, `start`, `run` and `delete` are run under strace, which at one
 //! syscall either kills the verb (`signal=KILL`) or makes the call fail (ENOSPC, EMFILE, ENOMEM,
 //! EINTR). The points are every syscall the verb (or the container init it forks) makes in a
 //! normal run, taken from a baseline trace. After each run:
@@ -242,6 +242,34 @@ fn start_with_a_fault() {
         tally.check(format!("start, {} at {point}", action.name()), problems);
     }
     tally.report("start");
+}
+
+/// `run` (create, start, wait, delete) with a fault in the runtime process: killed while the
+/// container runs, the container goes on as with runc (`delete --force` removes it).
+#[test]
+fn run_with_a_fault() {
+    if skip_without_strace() {
+        return;
+    }
+    let bundle = Bundle::new();
+    let rt = Runtime::rsrun();
+    let io = io_dir(&rt, "fault");
+    let id = unique_id("fault-base");
+    rt.track(&id);
+    let (out, traces) = baseline(&rt.command(&["run", "--bundle", bundle_str(&bundle), &id]), &io);
+    out.assert_ok();
+    let points = points(&traces[0]);
+    let mut tally = Tally { points: points.len(), ..Tally::default() };
+    for (point, action) in plan(&points) {
+        let id = unique_id("fault-run");
+        rt.track(&id);
+        let leaks = LeakCheck::new(&rt, &bundle, &id);
+        let out = inject(&rt.command(&["run", "--bundle", bundle_str(&bundle), &id]), &point, action, false, &io);
+        let mut problems = verdict(&out, &point, action);
+        aftermath(&rt, &id, &leaks, &mut problems);
+        tally.check(format!("run, {} at {point}", action.name()), problems);
+    }
+    tally.report("run");
 }
 
 /// `delete --force` of a running container with a fault in it; another `delete --force` finishes
