@@ -1,7 +1,7 @@
 #!/bin/sh
 # The whole fault-injection sweep: tests/fault.rs with FAULT_SWEEP=all. Every syscall that create
 # (the runtime process, and the init it forks; the default config and one that joins a PID
-# namespace by path with a cgroup namespace and hooks), start and delete --force make in a normal
+# namespace by path with a cgroup namespace and hooks), start, run and delete --force make in a normal
 # run is, in turn, the point where strace kills the verb (SIGKILL) or makes the call fail (ENOSPC,
 # EMFILE, ENOMEM, EINTR). After each: one line of error or success, no process left waiting,
 # `delete --force` leaves nothing. CI (tools/test.sh) runs a subset; this runs all of it, with the
@@ -10,7 +10,7 @@
 #   sudo bench/faults.sh
 #
 # Prints one line per sweep: injection points, runs, passed, failed; the failures in full.
-# Takes a few minutes (about 3,200 runs).
+# Takes about 1.5 minutes after the release build (about 3,600 runs).
 set -eu
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "$(basename "$0"): run as root (containers need it)" >&2; exit 1; }
