@@ -76,20 +76,20 @@ fn fifo_holders(c: &Container) -> Vec<OwnedFd> {
             return;
         }
         let dir = alloc::format!("{name}/fd");
-        let Ok(fds) = rustix::fs::openat(&proc, cs(&dir), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        let Ok(fds) = rustix::fs::openat(proc.as_fd(), cs(&dir), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         else {
             return;
         };
         let mut holding = None;
         for_each_entry(fds.as_fd(), |fd| {
             // statat follows the /proc magic link to the open file itself.
-            if holding.is_none() && rustix::fs::statat(&fds, cs(fd), AtFlags::empty()).is_ok_and(|st| is_fifo(&st)) {
+            if holding.is_none() && rustix::fs::statat(fds.as_fd(), cs(fd), AtFlags::empty()).is_ok_and(|st| is_fifo(&st)) {
                 holding = Some(alloc::string::String::from(fd));
             }
         });
         let Some(fd) = holding else { return };
         if let Ok(pidfd) = pidfd_open(pid, PidfdFlags::empty())
-            && rustix::fs::statat(&fds, cs(&fd), AtFlags::empty()).is_ok_and(|st| is_fifo(&st))
+            && rustix::fs::statat(fds.as_fd(), cs(&fd), AtFlags::empty()).is_ok_and(|st| is_fifo(&st))
         {
             found.push(pidfd);
         }
