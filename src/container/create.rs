@@ -164,7 +164,7 @@ fn setup(
     // filter are made after it, while the init sets itself up on the other CPU (see
     // Context::cgroups_ready).
     let mut cgroup = Cgroup::plan(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str())?;
-    c.record_creation(&creation_record(&cgroup, true))?;
+    let record = c.record_creation(&creation_record(&cgroup, true))?;
     cgroup.make_unified()?;
     undo.cgroup = Some(cgroup);
 
@@ -243,7 +243,7 @@ fn setup(
     cgroup.finish(resources)?;
     if !cgroup.made_just_the_leaves() {
         // The record assumed the usual case (state/creating.rs): say what was really made.
-        c.rerecord_creation(&creation_record(cgroup, false))?;
+        record.rewrite(&creation_record(cgroup, false))?;
     }
     if !init_joins_cgroups {
         // With a PID namespace joined by path this is the first child, before it forks the init
@@ -314,7 +314,7 @@ fn setup(
     state.start_time = crate::state::proc_stat(state.pid)?
         .ok_or_else(|| Error::msg("the container init exited right after setup"))?
         .start_time;
-    c.save(&state)?;
+    record.commit(c, &state)?;
     if let Some(path) = o.pid_file {
         write_pid_file(path, state.pid)?;
     }

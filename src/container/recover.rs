@@ -29,7 +29,7 @@ const EXIT_WAIT_S: i64 = 10;
 /// record), so that another `delete --force` can finish the job.
 pub fn remove_incomplete(c: Container) -> Result<()> {
     let st = c.creation_record().unwrap_or_else(|| {
-        // Not a record: missing, or a damaged state.json.
+        // No record: a damaged state.json, or nothing at all.
         crate::rt::io::read_at_nofollow(c.dir(), STATE_FILE).map_or_else(|_| State::default(), |d| crate::state::salvage(&d))
     });
     let cgroup = Cgroup::from_state_slot(st.extra("cgroup")).ok().flatten();

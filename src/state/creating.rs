@@ -1,68 +1,60 @@
 //! A container whose `create` has not finished: still running, or killed half-way.
 //!
 //! `create` makes the state directory, then, before it makes anything else (cgroups, the exec fifo,
-//! the init), records what it is about to make: the record is the *target* of a symlink named
-//! state.json. One symlinkat, no file to open, write or close, and nothing to remove later: the
-//! final state.json is renamed over it. Readers open state.json with O_NOFOLLOW, so a record reads
-//! as "no state yet" (ELOOP). A record longer than a symlink can hold goes into a regular
-//! state.json instead, told apart by its "creating" key.
+//! the init), records what it is about to make in state.json.tmp, the file its final state is
+//! written to anyway: the record is written early through the same fd, and at the end the final
+//! state overwrites it in place and the file is renamed to state.json, as before. One syscall more
+//! than writing the state once (the record's write), no extra file, no rename over an existing
+//! name (which ext4 makes pay for a forced block allocation) and nothing to remove later. Readers
+//! never see it: they read state.json, which does not exist until the rename.
 //!
 //! The record is `{"creating":true,"cgroup":<the cgroup slot as state.json keeps it>}`, written with
 //! every hierarchy's leaf counted as made by create (the usual case); create records again in the
-//! rare case it made more (missing parents) or found the leaf existing.
+//! rare case it made more (missing parents) or found the leaf existing. A later version is never
+//! shorter than an earlier one in the file: it is padded with spaces (JSON allows them).
 //!
 //! Whatever else a half-created container has is found without a record: its processes hold the
 //! exec fifo open until they exec (container/recover.rs finds them through /proc), and nothing is
 //! mounted outside the init's own mount namespace.
 //!
-//! `salvage` reads what it can from a damaged state.json, for `delete --force`.
+//! `salvage` reads what it can from a damaged state.json, or from a state.json.tmp a create killed
+//! between its last write and the rename left complete.
 use super::{Container, STATE_FILE, STATE_TMP, State};
 use crate::error::{Context, Result};
 use crate::rt::cs;
-use rustix::fd::AsFd;
-use rustix::fs::{AtFlags, FlockOperation, Mode, OFlags};
-use rustix::io::Errno;
-
-/// The longest symlink target the kernel stores (PATH_MAX including its NUL).
-const MAX_LINK: usize = 4095;
+use alloc::vec::Vec;
+use core::cell::Cell;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{FlockOperation, Mode, OFlags};
 
 /// The key that marks a creation record.
 pub const CREATING: &str = "creating";
 
+/// state.json.tmp of a container being created, open for writing.
+pub struct Record {
+    fd: OwnedFd,
+    /// The longest text written so far: a shorter one is padded to it.
+    len: Cell<usize>,
+}
+
 impl Container {
-    /// Records, as state.json, what `create` is about to make (see the module docs): one
-    /// symlinkat in a fresh state directory.
-    pub fn record_creation(&self, record: &[u8]) -> Result<()> {
-        self.write_record(STATE_FILE, record)
-    }
-
-    /// Replaces the creation record atomically (temp name, then rename over state.json).
-    pub fn rerecord_creation(&self, record: &[u8]) -> Result<()> {
-        let _ = rustix::fs::unlinkat(self.dir(), cs(STATE_TMP), AtFlags::empty());
-        self.write_record(STATE_TMP, record)?;
-        rustix::fs::renameat(self.dir(), cs(STATE_TMP), self.dir(), cs(STATE_FILE))
-            .context(format_args!("record the creation of {}", self.path))
-    }
-
-    fn write_record(&self, name: &str, record: &[u8]) -> Result<()> {
+    /// Starts the record (see the module docs): creates state.json.tmp and writes `record` into it.
+    /// Call in a fresh state directory, before anything of the container is made.
+    pub fn record_creation(&self, record: &[u8]) -> Result<Record> {
         let what = || alloc::format!("record the creation of {}", self.path);
-        if record.len() <= MAX_LINK && !record.contains(&0) {
-            return rustix::fs::symlinkat(crate::rt::CPath(record), self.dir(), cs(name)).with_context(what);
-        }
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let fd = rustix::fs::openat(self.dir(), cs(name), flags, Mode::from_raw_mode(0o600)).with_context(what)?;
-        crate::rt::write_all(fd.as_fd(), record).with_context(what)
+        let fd = rustix::fs::openat(self.dir(), cs(STATE_TMP), flags, Mode::from_raw_mode(0o600)).with_context(what)?;
+        let rec = Record { fd, len: Cell::new(0) };
+        rec.put(record).with_context(what)?;
+        Ok(rec)
     }
 
-    /// The creation record, if state.json is one (a symlink, or a regular file with the
-    /// "creating" key). None when there is no state.json, a real one, or it cannot be read.
+    /// What an unfinished create left in state.json.tmp: its creation record, or its complete
+    /// final state if it was killed right before the rename (salvaged if damaged). None when
+    /// there is no such file.
     pub fn creation_record(&self) -> Option<State> {
-        let text = match rustix::fs::readlinkat(self.dir(), cs(STATE_FILE), alloc::vec::Vec::new()) {
-            Ok(target) => target.into_bytes(),
-            Err(Errno::INVAL) => crate::rt::io::read_at_nofollow(self.dir(), STATE_FILE).ok()?,
-            Err(_) => return None,
-        };
-        State::from_json(&text).ok().filter(|st| st.extra(CREATING).is_some())
+        let text = crate::rt::io::read_at_nofollow(self.dir(), STATE_TMP).ok()?;
+        Some(State::from_json(&text).unwrap_or_else(|_| salvage(&text)))
     }
 
     /// Whether no process holds the container's lock now: a create still running holds it for
@@ -73,7 +65,47 @@ impl Container {
     }
 }
 
-/// What can still be read from a damaged state.json: the init's pid and start time (only both
+impl Record {
+    /// Replaces the record with a new version.
+    pub fn rewrite(&self, record: &[u8]) -> Result<()> {
+        self.put(record).context("record the creation again")
+    }
+
+    /// Writes the final state over the record and renames the file to state.json: the container
+    /// is created. Hold the lock.
+    pub fn commit(self, c: &Container, st: &State) -> Result<()> {
+        let what = || alloc::format!("write {}/{STATE_FILE}", c.path);
+        self.put(&st.to_json()).with_context(what)?;
+        crate::rt::done_with(self.fd);
+        rustix::fs::renameat(c.dir(), cs(STATE_TMP), c.dir(), cs(STATE_FILE)).with_context(what)
+    }
+
+    /// One pwrite at offset 0 of `text`, padded with spaces to the longest text written before.
+    fn put(&self, text: &[u8]) -> core::result::Result<(), rustix::io::Errno> {
+        let mut buf;
+        let text = if text.len() < self.len.get() {
+            buf = Vec::with_capacity(self.len.get());
+            buf.extend_from_slice(text);
+            buf.resize(self.len.get(), b' ');
+            &buf[..]
+        } else {
+            text
+        };
+        let mut done = 0;
+        while done < text.len() {
+            match rustix::io::pwrite(self.fd.as_fd(), &text[done..], done as u64) {
+                Ok(0) => return Err(rustix::io::Errno::IO),
+                Ok(n) => done += n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.len.set(text.len());
+        Ok(())
+    }
+}
+
+/// What can still be read from a damaged state file: the init's pid and start time (only both
 /// together: a pid alone could name a recycled process) and the "cgroup" record, each found by its
 /// key wherever it is in the text rsrun wrote (compact JSON).
 pub fn salvage(data: &[u8]) -> State {
@@ -152,25 +184,21 @@ mod tests {
     }
 
     #[test]
-    fn records_are_not_states() {
+    fn a_record_becomes_the_state() {
         let dir = std::env::temp_dir().join(format!("rsrun-test-record-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let store = super::super::Store::new(dir.to_str().unwrap());
         let id = super::super::Id::new("c").unwrap();
         let c = store.create(id).unwrap();
         assert!(c.creation_record().is_none());
-        c.record_creation(br#"{"creating":true,"cgroup":{"mode":"v2","dirs":[]}}"#).unwrap();
+        let long = br#"{"creating":true,"cgroup":{"mode":"v2","dirs":[{"ctrl":"","mount":"/sys/fs/cgroup","path":"/a/long/path","created":1}]}}"#;
+        let rec = c.record_creation(long).unwrap();
         assert!(c.try_load().unwrap().is_none(), "a record is not a state");
-        assert!(std::fs::symlink_metadata(dir.join("c/state.json")).unwrap().file_type().is_symlink());
+        assert!(c.creation_record().unwrap().extra("cgroup").unwrap().contains("/a/long/path"));
+        // A shorter version is padded: no trace of the longer one is left to parse.
+        rec.rewrite(br#"{"creating":true,"cgroup":{"mode":"v2","dirs":[]}}"#).unwrap();
         assert_eq!(c.creation_record().unwrap().extra("cgroup"), Some(r#"{"mode":"v2","dirs":[]}"#));
-        // Too long for a symlink: a regular file, still a record.
-        let long = format!(r#"{{"creating":true,"cgroup":{{"mode":"v2","dirs":[]}},"pad":"{}"}}"#, "x".repeat(5000));
-        c.rerecord_creation(long.as_bytes()).unwrap();
-        assert!(std::fs::symlink_metadata(dir.join("c/state.json")).unwrap().is_file());
-        assert!(c.try_load().unwrap().is_none());
-        assert!(c.creation_record().is_some());
-        // The final state replaces it.
-        c.save(&State { id: "c".into(), ..State::default() }).unwrap();
+        rec.commit(&c, &State { id: "c".into(), ..State::default() }).unwrap();
         assert!(c.creation_record().is_none());
         assert_eq!(c.try_load().unwrap().unwrap().id, "c");
         c.remove().unwrap();

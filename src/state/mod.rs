@@ -17,7 +17,7 @@ mod creating;
 mod record;
 mod status;
 
-pub use creating::{CREATING, salvage};
+pub use creating::{CREATING, Record, salvage};
 pub use record::State;
 pub use status::{ProcStat, Status, parse_stat, proc_stat};
 
@@ -226,17 +226,16 @@ impl Container {
         }
     }
 
-    /// Reads state.json; None if it is missing or only a creation record (the container is being
-    /// created, or its creator died before finishing, or it was just deleted).
+    /// Reads state.json; None if it is missing (the container is being created, or its creator
+    /// died before finishing, or it was just deleted).
     pub fn try_load(&self) -> Result<Option<State>> {
+        // O_NOFOLLOW: rsrun never makes it a symlink, and a planted one must not be followed.
         let data = match crate::rt::io::read_at_nofollow(self.dir(), STATE_FILE) {
             Ok(d) => d,
-            // ELOOP: a symlink, i.e. a creation record (creating.rs).
-            Err(Errno::NOENT | Errno::LOOP) => return Ok(None),
+            Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(Error::sys(format_args!("read {}/{STATE_FILE}", self.path), e)),
         };
-        let st = State::from_json(&data).context(format_args!("{}/{STATE_FILE}", self.path))?;
-        Ok(if st.extra(CREATING).is_some() { None } else { Some(st) })
+        State::from_json(&data).context(format_args!("{}/{STATE_FILE}", self.path)).map(Some)
     }
 
     /// Reads state.json, with the "does not exist" error if it is missing.
