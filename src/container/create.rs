@@ -79,7 +79,7 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
         }
     };
     let mut undo = Undo { container: Some(container), init: None, cgroup: None, chan: Some(parent_end) };
-    match setup(o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, child_end, &mut undo) {
+    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, child_end, &mut undo) {
         Ok((state, pidfd)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
             Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take() })
@@ -142,6 +142,7 @@ fn rootfs_path(spec: &Spec, bundle: &str) -> Result<String> {
 
 #[allow(clippy::too_many_arguments)]
 fn setup(
+    g: &Global,
     o: &CreateOpts,
     spec: &Spec,
     config: &[u8],
@@ -162,8 +163,12 @@ fn setup(
     // for `delete --force` to find it (state/creating.rs). Only the cgroup2 directory exists
     // before clone3 (CLONE_INTO_CGROUP needs it); the v1 directories, the limits and the device
     // filter are made after it, while the init sets itself up on the other CPU (see
-    // Context::cgroups_ready).
-    let mut cgroup = Cgroup::plan(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str())?;
+    // Context::cgroups_ready). With --systemd-cgroup nothing is made yet: systemd creates the
+    // unit around the init after clone3 (PIDs=[init]), so clone_into_fd is None and the init
+    // waits in rsrun's cgroup.
+    let cgroups_path = linux.and_then(|l| l.cgroups_path.as_deref());
+    let mut cgroup = Cgroup::plan(cgroups_path, o.id.as_str(), g.systemd_cgroup)?;
+    cgroup.add_unit_properties(&spec.annotations)?;
     let record = c.record_creation(&creation_record(&cgroup, true))?;
     cgroup.make_unified()?;
     undo.cgroup = Some(cgroup);
@@ -220,6 +225,7 @@ fn setup(
     let (mut pid, pidfd) = match unsafe { clone3(&args) }.context("clone3")? {
         Fork::Child => {
             close_in_init(c.dir(), parent_end);
+            cgroup.close_in_child();
             // The parent's values are never dropped here: `init::run` ends in exec or exit.
             let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state, mounts };
             init::run(&ctx, &launch)
@@ -240,8 +246,10 @@ fn setup(
 
     // The second half of the cgroup while the init sets up: v1 directories, limits, device filter.
     let cgroup = undo.cgroup.as_mut().ok_or_else(|| Error::msg("internal: no cgroup"))?;
-    cgroup.finish(resources)?;
-    if !cgroup.made_just_the_leaves() {
+    // With systemd the unit is started with the init in it (with a PID namespace joined by path,
+    // the first child: the init it forks inherits the unit's cgroup).
+    cgroup.finish(resources, state.pid as u32)?;
+    if !cgroup.made_as_planned() {
         // The record assumed the usual case (state/creating.rs): say what was really made.
         record.rewrite(&creation_record(cgroup, false))?;
     }
