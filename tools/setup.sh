@@ -9,7 +9,10 @@
 #
 # 1. apt packages: the reference runtimes (crun, runc), busybox-static for test bundles, strace and
 #    hyperfine for benches, jq for config edits, python3 + python3-seccomp, headers and a C toolchain
-#    (g++ too: libFuzzer, built by the fuzz targets' libfuzzer-sys, is C++).
+#    (g++ too: libFuzzer, built by the fuzz targets' libfuzzer-sys, is C++); tmux (tests/engines.sh
+#    drives `-it` sessions through a real pty with it); for tests/cri.sh (tools/cri.sh): containerd
+#    with its CRI plugin, the CNI plugins, iproute2, and Debian's python3-grpcio, python3-protobuf,
+#    protobuf-compiler, python3-yaml for the CRI client.
 # 2. Rust: assumed installed (stable >= 1.88, with clippy; developed on 1.95). If no cargo is found,
 #    rustup installs RUST_TOOLCHAIN (default 1.95.0, minimal profile + clippy) for root.
 # 3. tools/cgroup-hybrid-for-crun.sh (crun on hybrid cgroup hosts; a no-op elsewhere).
@@ -20,7 +23,9 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 
 PACKAGES="crun runc busybox-static strace hyperfine jq python3 python3-seccomp linux-libc-dev gcc make
-  libc6-dev binutils git procps util-linux g++"
+  libc6-dev binutils git procps util-linux g++ tmux
+  containerd containernetworking-plugins iproute2 python3-grpcio python3-protobuf protobuf-compiler
+  python3-yaml"
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -28,13 +33,13 @@ say() { printf '\n==> %s\n' "$*"; }
 
 say "apt packages"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
+apt-get -o DPkg::Lock::Timeout=600 update
 # shellcheck disable=SC2086
-apt-get install -y --no-install-recommends $PACKAGES
+apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $PACKAGES
 # The engines tests/engines.sh drives, installed as tools/engines.sh would (podman with its
 # recommended helpers, docker.io without).
-apt-get install -y podman
-apt-get install -y --no-install-recommends docker.io
+apt-get -o DPkg::Lock::Timeout=600 install -y podman
+apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends docker.io
 
 # Find cargo: PATH, root's rustup, or the rustup of the user who ran sudo.
 find_cargo() {
@@ -52,7 +57,7 @@ if cargo=$(find_cargo); then
 else
   toolchain=${RUST_TOOLCHAIN:-1.95.0}
   echo "no cargo found: installing rustup with Rust $toolchain"
-  apt-get install -y --no-install-recommends curl ca-certificates
+  apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends curl ca-certificates
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
     sh -s -- -y --profile minimal --default-toolchain "$toolchain" --component clippy
   PATH=$HOME/.cargo/bin:$PATH

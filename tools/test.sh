@@ -12,8 +12,10 @@
 #  6. target/release/rsrun is static (no INTERP, no NEEDED) and at most 400 KB
 #  7. optional suites, run on this host when their script exists: tests/vm.sh (boots the cgroup v2
 #     VM; the script run *inside* it is tests/vm/run.sh, never run here), tests/engines.sh (podman,
-#     docker, containerd), tests/budgets.sh (syscall/RSS/size budgets via bench/), tests/fuzz-smoke.sh
-#     (each fuzz target a few seconds, nightly toolchain; docs/fuzzing.md)
+#     docker, containerd, runc then rsrun; takes /tmp/rsrun-engines.lock), tests/cri.sh (containerd's
+#     CRI with an rsrun runtime handler, driven by tools/cri.sh), tests/pods.sh (podman pods and kube
+#     play), tests/budgets.sh (syscall/RSS/size budgets via bench/), tests/fuzz-smoke.sh (each fuzz
+#     target a few seconds, nightly toolchain; docs/fuzzing.md)
 #  8. nothing left behind under this run's test directory
 #
 # Test files go to RSRUN_TEST_DIR (default /tmp/rsrun-tests/run-PID, private to this run).
@@ -74,7 +76,7 @@ size=$(stat -c %s "$bin")
 echo "ok: static, $size bytes"
 
 if [ -z "${SKIP_OPTIONAL:-}" ]; then
-  for suite in tests/vm.sh tests/engines.sh tests/budgets.sh tests/fuzz-smoke.sh; do
+  for suite in tests/vm.sh tests/engines.sh tests/cri.sh tests/pods.sh tests/budgets.sh tests/fuzz-smoke.sh; do
     if [ -x "$suite" ]; then
       step "optional suite $suite"
       "$suite"
