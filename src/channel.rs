@@ -5,7 +5,9 @@
 //! pivot_root), `InitPid(pid)` (a PID namespace joined by path made one more fork; this is the real
 //! init), `SeccompFd(fd)`, `Console(fd)` (the pty master, with process.terminal). Parent -> child:
 //! `Go(pid)` (uid/gid maps written, cgroups joined; the init's pid as the host sees it, for hook
-//! state), `HooksDone`. When the child dies, the parent reads EOF.
+//! state), `HooksDone`, `CgroupsReady`. Each side holds only its own end (the child closes the
+//! parent's right after clone3), so when either dies the other reads EOF (`Msg::Closed`) and a send
+//! to it fails: neither can wait for ever on a dead peer.
 use crate::error::{Error, Result};
 use alloc::vec::Vec;
 use rustix::fd::{AsFd, OwnedFd};
@@ -54,7 +56,18 @@ pub fn pair() -> Result<(Channel, Channel)> {
     Ok((Channel(a), Channel(b)))
 }
 
+impl rustix::fd::AsRawFd for Channel {
+    fn as_raw_fd(&self) -> rustix::fd::RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
 impl Channel {
+    /// Done with this end: left to the kernel to close at exit in the short-lived verbs.
+    pub fn done(self) {
+        crate::rt::done_with(self.0);
+    }
+
     pub fn send(&self, msg: &Msg) -> Result<()> {
         let mut buf = [0u8; MAX_MSG];
         let len = match msg {

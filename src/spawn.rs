@@ -7,7 +7,7 @@ use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::pipe::{PipeFlags, pipe_with};
 use rustix::process::{Pid, WaitId, WaitIdOptions, WaitIdStatus, waitid};
-use syscalls::process::{CloneArgs, CloneFlags, Fork, clone3, execve, exit_group};
+use syscalls::process::{CloneArgs, CloneFlags, Fork, clone, clone3, execve, exit_group};
 use syscalls::signal::{How, SigSet, rt_sigprocmask};
 
 /// A running child and the pidfd that names it.
@@ -29,7 +29,14 @@ pub fn spawn(path: &CStr, argv: &[*const c_char], envp: &[*const c_char], stdio:
     let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC).context("pipe")?;
     let args = CloneArgs::new(CloneFlags::PIDFD);
     // SAFETY: rsrun is single-threaded; the child only redirects fds, execs, and exits.
-    match unsafe { clone3(&args) }.context("clone3")? {
+    let forked = match unsafe { clone3(&args) } {
+        // startContainer hooks run under the container's seccomp filter, and profiles older than
+        // clone3 refuse it (docker's own with ENOSYS, a default action with EPERM): the older call.
+        // SAFETY: as above.
+        Err(Errno::NOSYS | Errno::PERM) => unsafe { clone(&args) },
+        r => r,
+    };
+    match forked.context("clone3")? {
         Fork::Child => {
             drop(err_r);
             let errno = exec_child(path, argv, envp, stdio);
@@ -87,7 +94,11 @@ impl Child {
     }
 
     pub fn kill(&self) {
-        let _ = syscalls::signal::pidfd_send_signal(&self.pidfd, 9);
+        // kill(2) where a seccomp profile older than pidfd_send_signal refuses it: the child is
+        // not reaped yet, so its pid cannot have been recycled.
+        if syscalls::signal::pidfd_send_signal(&self.pidfd, 9).is_err() {
+            let _ = syscalls::signal::kill(self.pid, 9);
+        }
     }
 }
 

@@ -298,6 +298,82 @@ fn filter_placement_with_and_without_no_new_privileges() {
     }
 }
 
+/// Syscalls a profile written before them does not know, all of which the runtime makes after the
+/// filter is loaded: close_range (marking and closing the fds the container must not get), clone3
+/// (startContainer hooks), faccessat2 (the exec check, without noNewPrivileges). Whether the profile
+/// leaves them out (EPERM from the default action, runc's ENOSYS stub not covering them), refuses
+/// them with ENOSYS or with EPERM, or is an old docker whitelist (docker 20's without the 18
+/// syscalls newer than statx: what docker 17.x shipped, so the stub answers ENOSYS), the container
+/// runs, with or without noNewPrivileges, and an fd the runtime inherited without close-on-exec
+/// (fd 7) does not reach it. The same under crun and runc.
+#[test]
+fn profiles_older_than_the_syscalls_the_runtime_uses() {
+    require_root();
+    const NEWER: &str = r#"["close_range","clone3","faccessat2"]"#;
+    // x86_64 numbers above statx (332) in docker 20's profile.
+    const SINCE_DOCKER_17: &str = r#"["io_pgetevents","rseq","pidfd_send_signal","io_uring_setup","io_uring_enter",
+        "io_uring_register","pidfd_open","clone3","close_range","openat2","faccessat2","epoll_pwait2",
+        "landlock_create_ruleset","landlock_add_rule","landlock_restrict_self","memfd_secret","process_mrelease",
+        "futex_waitv"]"#;
+    let refuse = |errno: u32| {
+        format!(
+            ".linux.seccomp.syscalls |= map(.names -= {NEWER}) | .linux.seccomp.syscalls += \
+             [{{\"names\":{NEWER},\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":{errno}}}]"
+        )
+    };
+    let variants = [
+        ("left out", format!(".linux.seccomp.syscalls |= map(.names -= {NEWER})")),
+        ("ENOSYS", refuse(38)),
+        ("EPERM", refuse(1)),
+        ("docker 17", format!(".linux.seccomp.syscalls |= map(.names -= {SINCE_DOCKER_17})")),
+    ];
+    let profile = docker_seccomp();
+    for (name, patch) in &variants {
+        for nnp in [true, false] {
+            let runs: Vec<(Kind, Out)> = ALL
+                .iter()
+                .map(|&kind| {
+                    let bundle = Bundle::new();
+                    bundle.patch(&seccomp(&profile));
+                    bundle.patch(patch);
+                    bundle.patch(&format!(".process.noNewPrivileges = {nnp}"));
+                    bundle.patch(r#".hooks.startContainer = [{"path":"/bin/true"}]"#);
+                    bundle.sh("ls /proc/self/fd | tr '\\n' ' '");
+                    (kind, run_with_fd7(kind, &bundle))
+                })
+                .collect();
+            let ours = &runs[0].1;
+            assert!(ours.success(), "profile {name}, noNewPrivileges {nnp}:\n{ours}");
+            assert_eq!(ours.stdout, "0 1 2 3 ", "profile {name}, noNewPrivileges {nnp}: fds of the container");
+            assert_same(&runs, |o| format!("{:?} {}", o.code, o.stdout));
+        }
+    }
+}
+
+/// `run` of `bundle` with an fd 7 the runtime inherits without close-on-exec (a caller's leak).
+fn run_with_fd7(kind: Kind, bundle: &Bundle) -> Out {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    unsafe extern "C" {
+        fn dup2(old: i32, new: i32) -> i32;
+    }
+    let rt = Runtime::new(kind);
+    let id = unique_id("old-profile");
+    rt.track(&id);
+    let leaks = LeakCheck::new(&rt, bundle, &id);
+    let file = fs::File::open("/etc/hostname").unwrap();
+    let fd = file.as_raw_fd();
+    let mut cmd = rt.command(&["run", "--bundle", bundle.path().to_str().unwrap(), &id]);
+    // SAFETY: dup2 is async-signal-safe; fd stays open in the child until exec (the File lives).
+    unsafe {
+        cmd.pre_exec(move || if dup2(fd, 7) < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) });
+    }
+    let out = run_to_files(&mut cmd, None, &rt.base().join("fd7.out"), &rt.base().join("fd7.err"), timeout());
+    drop(file);
+    leaks.assert_clean();
+    out
+}
+
 /// SCMP_ACT_NOTIFY: `create` connects to listenerPath and sends the container process state with the
 /// notify fd (SCM_RIGHTS). The agent here answers the container's mkdir calls: the first with errno
 /// 55, the next by letting it continue. Also checks the state's fields. Same under runc and crun.

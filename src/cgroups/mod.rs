@@ -175,16 +175,37 @@ impl Cgroup {
     /// reached; `finish` starts the unit with the init in it, so clone3 goes without
     /// CLONE_INTO_CGROUP.
     pub fn prepare(cgroups_path: Option<&str>, id: &str, systemd: bool) -> Result<Self> {
+        let mut cg = Self::plan(cgroups_path, id, systemd)?;
+        cg.make_unified()?;
+        Ok(cg)
+    }
+
+    /// Where the container's cgroup goes in every hierarchy; nothing is made yet (`create` records
+    /// the paths before it makes anything: see state/creating.rs).
+    pub fn plan(cgroups_path: Option<&str>, id: &str, systemd: bool) -> Result<Self> {
         if systemd {
             return systemd::prepare(cgroups_path, id);
         }
-        let layout = detect::detect()?;
-        let mut cg = detect::resolve(&layout, cgroups_path, id)?;
-        if let Err(e) = cg.make(true, None) {
-            let _ = cg.destroy();
+        detect::resolve(&detect::detect()?, cgroups_path, id)
+    }
+
+    /// Makes the cgroup2 directory of a planned cgroup (see `prepare`; nothing with systemd); on
+    /// error, whatever was created is removed again.
+    pub fn make_unified(&mut self) -> Result<()> {
+        if self.systemd.is_some() {
+            return Ok(());
+        }
+        if let Err(e) = self.make(true, None) {
+            let _ = self.destroy();
             return Err(e);
         }
-        Ok(cg)
+        Ok(())
+    }
+
+    /// Whether the cgroup, once finished, is what the creation record of `to_json_as_made` said:
+    /// every hierarchy's leaf made by rsrun alone, no systemd unit.
+    pub fn made_as_planned(&self) -> bool {
+        self.systemd.is_none() && self.hier.iter().all(|h| h.created == 1)
     }
 
     /// The second half of `create`: the v1 directories and every limit of `res`. The caller

@@ -11,6 +11,21 @@ use alloc::vec::Vec;
 
 impl Cgroup {
     pub fn to_json(&self, w: &mut Writer) {
+        self.write_json(w, None);
+    }
+
+    /// `to_json` of a planned cgroup as it will be once made: every leaf counted as created by
+    /// rsrun (the creation record, state/creating.rs). With systemd nothing is claimed before the
+    /// unit is started and so known to be the container's: a unit of that name may be someone
+    /// else's (systemd makes and removes the directory; create records again once it has started).
+    pub fn to_json_as_made(&self, w: &mut Writer) {
+        match self.systemd {
+            Some(_) => self.write_json(w, Some(0)),
+            None => self.write_json(w, Some(1)),
+        }
+    }
+
+    fn write_json(&self, w: &mut Writer, created: Option<u16>) {
         w.begin_object().field_str("mode", self.mode.as_str()).key("dirs").begin_array();
         for h in &self.hier {
             let mut names = String::new();
@@ -19,11 +34,11 @@ impl Cgroup {
                 .field_str("ctrl", &names)
                 .field_str("mount", crate::rt::head(&h.dir, h.mnt))
                 .field_str("path", crate::rt::tail(&h.dir, h.mnt))
-                .field_u64("created", h.created as u64)
+                .field_u64("created", created.unwrap_or(h.created) as u64)
                 .end_object();
         }
         w.end_array();
-        if let Some(s) = &self.systemd {
+        if let Some(s) = self.systemd.as_ref().filter(|_| created.is_none()) {
             w.key("systemd").begin_object().field_str("unit", &s.unit).field_bool("user", s.user).end_object();
         }
         w.end_object();

@@ -42,7 +42,14 @@ impl Cgroup {
 
 fn collect_pids(dir: &str, out: &mut Vec<u32>) -> Result<()> {
     let at = At { path: dir, fd: None };
-    out.extend(fsio::get_records(at, "cgroup.procs")?.lines().filter_map(|l| fsio::parse_u64(l.trim()).map(|v| v as u32)));
+    let procs = match fsio::read_records(at, "cgroup.procs") {
+        Ok(text) => text,
+        // Removed already (a delete that was interrupted): rmdir succeeds only on an empty cgroup,
+        // so nothing is in it.
+        Err(rustix::io::Errno::NOENT) => return Ok(()),
+        Err(e) => return Err(crate::error::Error::sys(format_args!("read {dir}/cgroup.procs"), e)),
+    };
+    out.extend(procs.lines().filter_map(|l| fsio::parse_u64(l.trim()).map(|v| v as u32)));
     for sub in fsio::subdirs(dir)? {
         collect_pids(&sub, out)?;
     }

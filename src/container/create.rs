@@ -1,10 +1,13 @@
 //! `rsrun create`: sets a container up and leaves its init blocked on the exec fifo until `start`.
 //!
 //! Order (DESIGN.md section 2): everything that can be checked is checked before anything is
-//! made; then the state directory (atomic mkdir, locked), the exec fifo, the cgroup, one clone3;
-//! the parent writes uid/gid maps and joins the cgroup, runs the createRuntime hooks when the child
-//! asks, and waits for the child's "ready" or its error. A failure anywhere undoes all of it: the
-//! init is killed, the cgroup and the state directory removed.
+//! made; then the state directory (atomic mkdir, locked), the channel, the creation record
+//! (state/creating.rs: what `delete --force` needs if create is killed from here on), the cgroup,
+//! the exec fifo, one clone3; the parent writes uid/gid maps and finishes the cgroup, runs the
+//! createRuntime hooks when the child asks, and waits for the child's "ready" or its error. A
+//! failure anywhere undoes all of it: the init is killed, the cgroup and the state directory
+//! removed. Crash safety (docs/architecture.md): the init keeps only its own end of the channel,
+//! so it ends when create dies before "ready", and create's every wait ends with the init.
 use crate::channel::{self, Msg};
 use crate::ns::{self, Plan};
 use crate::cgroups::Cgroup;
@@ -73,9 +76,19 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let console_socket = o.console_socket.map(crate::tty::socket::connect).transpose()?;
 
     let container = Store::new(&g.root).create(o.id)?;
-    let mut undo = Undo { container: Some(container), init: None, cgroup: None };
+    // The channel right after the state directory: the two fds the init must close (the
+    // directory's, which carries create's lock, and create's end of the channel) are then
+    // adjacent, and one close_range closes both (see `close_in_init`).
+    let (parent_end, child_end) = match channel::pair() {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = container.remove();
+            return Err(e);
+        }
+    };
+    let mut undo = Undo { container: Some(container), init: None, cgroup: None, chan: Some(parent_end) };
     let console = crate::tty::Handoff::new(console_socket.as_ref());
-    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, console, &mut undo) {
+    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, console, child_end, &mut undo) {
         Ok((state, pidfd, console)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
             Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take(), console })
@@ -92,6 +105,9 @@ struct Undo {
     container: Option<Container>,
     init: Option<OwnedFd>,
     cgroup: Option<Cgroup>,
+    /// create's end of the channel: closed only after the init is dead, so that the init never
+    /// sees create go away (and says so on stderr) while create reports its own error.
+    chan: Option<channel::Channel>,
 }
 
 impl Undo {
@@ -111,6 +127,7 @@ impl Undo {
         if let Some(c) = self.container.take() {
             let _ = c.remove();
         }
+        self.chan = None;
     }
 }
 
@@ -144,21 +161,27 @@ fn setup(
     seccomp: Option<&crate::seccomp::Filter>,
     mounts: &crate::init::rootfs::Prepared,
     mut console: crate::tty::Handoff<'_>,
+    child_end: channel::Channel,
     undo: &mut Undo,
 ) -> Result<(State, OwnedFd, Option<OwnedFd>)> {
+    let parent_end = undo.chan.as_ref().ok_or_else(|| Error::msg("internal: no channel"))?;
     let mut state = initial_state(o, spec, config, bundle, rootfs)?;
     let linux = spec.linux.as_ref();
     let resources = linux.and_then(|l| l.resources.as_ref());
-    // Only the cgroup2 directory exists before clone3 (CLONE_INTO_CGROUP needs it); the v1
-    // directories, the limits and the device filter are made after it, while the init sets itself
-    // up on the other CPU (see Context::cgroups_ready).
-    // With --systemd-cgroup nothing is made yet: systemd creates the unit around the init after
-    // clone3 (PIDs=[init]), so clone_into_fd is None and the init waits in rsrun's cgroup.
-    let cgroups_path = linux.and_then(|l| l.cgroups_path.as_deref());
-    let mut cg = Cgroup::prepare(cgroups_path, o.id.as_str(), g.systemd_cgroup)?;
-    cg.add_unit_properties(&spec.annotations)?;
-    undo.cgroup = Some(cg);
     let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
+    // Before anything is made, record what will be: a create killed from here on leaves enough
+    // for `delete --force` to find it (state/creating.rs). Only the cgroup2 directory exists
+    // before clone3 (CLONE_INTO_CGROUP needs it); the v1 directories, the limits and the device
+    // filter are made after it, while the init sets itself up on the other CPU (see
+    // Context::cgroups_ready). With --systemd-cgroup nothing is made yet: systemd creates the
+    // unit around the init after clone3 (PIDs=[init]), so clone_into_fd is None and the init
+    // waits in rsrun's cgroup.
+    let cgroups_path = linux.and_then(|l| l.cgroups_path.as_deref());
+    let mut cgroup = Cgroup::plan(cgroups_path, o.id.as_str(), g.systemd_cgroup)?;
+    cgroup.add_unit_properties(&spec.annotations)?;
+    let record = c.record_creation(&creation_record(&cgroup, true))?;
+    cgroup.make_unified()?;
+    undo.cgroup = Some(cgroup);
 
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
     // tell a live init from a dead one: O_WRONLY|O_NONBLOCK fails with ENXIO without a reader) and
@@ -168,7 +191,6 @@ fn setup(
     let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {}/{EXEC_FIFO}", c.path()))?;
 
-    let (parent_end, child_end) = channel::pair()?;
     let new_userns = plan.clone.contains(CloneFlags::NEWUSER);
     let hooks = spec.hooks.as_ref();
     // The init joins its v1 cgroups itself once they are made (Cgroup::join_self_v1: no global
@@ -212,14 +234,9 @@ fn setup(
     // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
     let (mut pid, pidfd) = match unsafe { clone3(&args) }.context("clone3")? {
         Fork::Child => {
-            // The state directory's fd carries create's flock: the init must not keep it.
-            // SAFETY: the fd belongs to this (child) process's copy of the table; the parent's
-            // `Container` value is never used or dropped here (the child ends in exec or exit).
-            unsafe { rustix::io::close(rustix::fd::AsRawFd::as_raw_fd(&c.dir())) };
+            close_in_init(c.dir(), parent_end);
             cgroup.close_in_child();
-            // The parent's end stays open here until exec closes it (close-on-exec): it keeps
-            // nothing alive, and a close(2) is not needed.
-            core::mem::forget(parent_end);
+            // The parent's values are never dropped here: `init::run` ends in exec or exit.
             let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state, mounts };
             init::run(&ctx, &launch)
         }
@@ -236,9 +253,33 @@ fn setup(
     if wait_go {
         parent_end.send(&Msg::Go(state.pid))?;
     }
+
+    // The second half of the cgroup while the init sets up: v1 directories, limits, device filter.
+    let cgroup = undo.cgroup.as_mut().ok_or_else(|| Error::msg("internal: no cgroup"))?;
+    // With systemd the unit is started with the init in it (with a PID namespace joined by path,
+    // the first child: the init it forks inherits the unit's cgroup).
+    cgroup.finish(resources, state.pid as u32)?;
+    if !cgroup.made_as_planned() {
+        // The record assumed the usual case (state/creating.rs): say what was really made.
+        record.rewrite(&creation_record(cgroup, false))?;
+    }
+    if !init_joins_cgroups {
+        // With a PID namespace joined by path this is the first child, before it forks the init
+        // (which inherits the cgroups): it waits for CgroupsReady before the fork.
+        cgroup.join_v1(state.pid as u32)?;
+    }
+    // A send that fails because the init has died is no error here: its error message is
+    // already queued for us, or its end of the stream.
+    if let Err(e) = parent_end.send(&Msg::CgroupsReady)
+        && !matches!(e.errno(), Some(rustix::io::Errno::PIPE | rustix::io::Errno::CONNRESET))
+    {
+        return Err(e);
+    }
+
     if plan.pid_fork {
-        // The first child forks the real init into the PID namespace and exits: reap it and
-        // follow the init instead (its cgroups are joined below, or by itself).
+        // The first child forks the real init into the PID namespace (after CgroupsReady: a new
+        // cgroup namespace must be unshared inside the cgroup, before that fork) and exits: reap
+        // it and follow the init instead.
         match parent_end.recv()? {
             Msg::InitPid(p) => {
                 let first = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
@@ -257,14 +298,7 @@ fn setup(
         }
     }
 
-    // The second half of the cgroup while the init sets up: v1 directories, limits, device filter.
-    let cgroup = undo.cgroup.as_mut().ok_or_else(|| Error::msg("internal: no cgroup"))?;
-    cgroup.finish(resources, state.pid as u32)?;
-    if !init_joins_cgroups {
-        cgroup.join_v1(state.pid as u32)?;
-    }
-    // A failed send means the init has died; its error message is already queued for us.
-    let _ = parent_end.send(&Msg::CgroupsReady);
+    let cgroup = undo.cgroup.as_ref().ok_or_else(|| Error::msg("internal: no cgroup"))?;
     // The device filter (BPF verification and JIT: ~0.3 ms) while the init joins and finishes its
     // setup: it is attached before we read the init's "ready", so before `start` can let the
     // container's process run.
@@ -299,12 +333,51 @@ fn setup(
     state.start_time = crate::state::proc_stat(state.pid)?
         .ok_or_else(|| Error::msg("the container init exited right after setup"))?
         .start_time;
-    c.save(&state)?;
+    record.commit(c, &state)?;
     if let Some(path) = o.pid_file {
         write_pid_file(path, state.pid)?;
     }
     let pidfd = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
+    // The init no longer reads the channel; the kernel closes our end when we exit.
+    if let Some(chan) = undo.chan.take() {
+        chan.done();
+    }
     Ok((state, pidfd, console.into_kept()))
+}
+
+/// The creation record (state/creating.rs): the cgroup as it will be (`planned`) or as made.
+fn creation_record(cgroup: &Cgroup, planned: bool) -> Vec<u8> {
+    let mut w = crate::json::Writer::new();
+    w.begin_object().field_bool(crate::state::CREATING, true).key("cgroup");
+    if planned {
+        cgroup.to_json_as_made(&mut w);
+    } else {
+        cgroup.to_json(&mut w);
+    }
+    w.end_object();
+    w.into_bytes()
+}
+
+/// In the init, right after clone3: closes the state directory's fd (it carries create's flock,
+/// which `start` and `delete` wait for) and create's end of the channel. With only its own end
+/// open, the init reads the end of the stream wherever it waits for create, and a send fails, once
+/// create is gone: a create killed before "ready" never leaves an init waiting forever. One
+/// close_range when the fds are adjacent (create opens them one after the other), else two
+/// closes.
+fn close_in_init(dir: rustix::fd::BorrowedFd<'_>, parent_end: &channel::Channel) {
+    use rustix::fd::AsRawFd;
+    let (a, b) = (dir.as_raw_fd(), parent_end.as_raw_fd());
+    // SAFETY: both fds belong to this (child) process's copy of the table and are never used
+    // again here: the parent's `Container` and `Channel` values are not used or dropped in the
+    // child, which ends in exec or exit.
+    unsafe {
+        let one_call = b == a + 1
+            && syscalls::fd::close_range(a as u32, b as u32, syscalls::fd::CloseRangeFlags::empty()).is_ok();
+        if !one_call {
+            rustix::io::close(a);
+            rustix::io::close(b);
+        }
+    }
 }
 
 /// Hands the init's seccomp notify fd to the agent at linux.seccomp.listenerPath, with the

@@ -11,14 +11,17 @@ pub fn run(g: &Global, o: &DeleteOpts) -> Result<i32> {
         return if o.force { Ok(0) } else { Err(not_found(o.id.as_str())) };
     };
     c.lock()?;
-    let Some(st) = c.try_load()? else {
-        // No state.json under the lock: a create that died half-way (a live create holds the
-        // lock), or a concurrent delete that won. Only --force cleans up the leftovers.
-        if o.force {
-            c.remove()?;
+    let st = match c.try_load() {
+        Ok(Some(st)) => st,
+        // No state under the lock: a create that died half-way (a live create holds the lock), or
+        // a concurrent delete that won; or a damaged state.json. Only --force cleans up, with
+        // whatever it can find (recover.rs).
+        Ok(None) | Err(_) if o.force => {
+            super::recover::remove_incomplete(c)?;
             return Ok(0);
         }
-        return Err(not_found(o.id.as_str()));
+        Ok(None) => return Err(c.incomplete()),
+        Err(e) => return Err(e),
     };
     // With --force every status ends the same way (kill what lives, then remove), so the status
     // is not derived; kill_init finds a gone init by itself.
@@ -33,6 +36,12 @@ pub fn run(g: &Global, o: &DeleteOpts) -> Result<i32> {
     }
     destroy(c, &st)?;
     Ok(0)
+}
+
+/// `delete --force` of a container whose state is loaded: kills what lives, then `destroy`.
+pub fn kill_and_destroy(c: Container, st: &State) -> Result<()> {
+    kill_init(st)?;
+    destroy(c, st)
 }
 
 /// The container's cgroup as create recorded it in state.json.

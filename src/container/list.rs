@@ -14,9 +14,16 @@ pub fn run(g: &Global, o: &ListOpts) -> Result<i32> {
     let mut rows: Vec<(State, Status)> = Vec::new();
     for id in store.ids()? {
         let Ok(id) = Id::new(&id) else { continue };
-        // A container deleted meanwhile, or still being created, is skipped; so is a broken one.
+        // A container deleted meanwhile, or still being created, is skipped; so is a broken one,
+        // and one whose create was interrupted, with a warning.
         let loaded = store.open(id).and_then(|c| match c {
-            Some(c) => c.try_load()?.map(|st| c.status(&st).map(|s| (st, s))).transpose(),
+            Some(c) => match c.try_load()? {
+                Some(st) => c.status(&st).map(|s| Some((st, s))),
+                None if c.is_abandoned() => Err(crate::error::Error::msg(
+                    "its create was interrupted (`delete --force` removes what it left)",
+                )),
+                None => Ok(None),
+            },
             None => Ok(None),
         });
         match loaded {

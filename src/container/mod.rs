@@ -11,6 +11,7 @@ pub mod list;
 pub mod pause;
 pub mod process;
 pub mod ps;
+pub mod recover;
 pub mod restore;
 pub mod resume;
 pub mod run;

@@ -11,16 +11,28 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
     let c = Store::new(&g.root).get(id)?;
     c.lock()?;
     let st = c.load()?;
-    // The exec fifo says it all in one syscall: gone = started before, no reader = the init died.
-    // The status is derived only to word the error.
-    match start(&c, &st) {
+    // The exec fifo says it all in one syscall: gone = started before, no reader = the init died
+    // (or has exec'd: a start killed between its write and its unlink). The status is derived
+    // only to word the error.
+    match release(&c) {
         Err(e) if e.errno() == Some(Errno::NOENT) || e.errno() == Some(Errno::NXIO) => match c.status(&st)? {
             Status::Stopped => crate::bail!("cannot start a container that has stopped"),
-            Status::Created => Err(e),
+            Status::Created => {
+                // Alive, yet nobody reads the fifo: the init was released and has exec'd. The
+                // fifo is stale; removed, the container reads as running, as it is.
+                let _ = rustix::fs::unlinkat(c.dir(), cs(EXEC_FIFO), AtFlags::empty());
+                crate::bail!("cannot start an already running container")
+            }
             s => crate::bail!("cannot start an already {s} container"),
         },
         Err(e) => Err(e),
         Ok(()) => {
+            if let Err(e) = run_hooks(&st, "poststart", Status::Running) {
+                // As runc: a failing poststart hook stops the container, and it is gone: killed
+                // and removed as `delete --force` would (poststop hooks included).
+                let _ = super::delete::kill_and_destroy(c, &st);
+                return Err(e);
+            }
             // Exiting now: the kernel closes the state directory fd (and releases the lock).
             core::mem::forget(c);
             Ok(0)
@@ -30,14 +42,19 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
 
 /// Releases the init blocked on the exec fifo and runs the poststart hooks.
 pub fn start(c: &Container, st: &State) -> Result<()> {
+    release(c)?;
+    run_hooks(st, "poststart", Status::Running)
+}
+
+/// Lets the init blocked on the exec fifo go on, then removes the fifo.
+fn release(c: &Container) -> Result<()> {
     // Non-blocking: with no reader (the init is gone) the open fails with ENXIO instead of hanging.
     let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {}/{EXEC_FIFO}", c.path()))?;
     rustix::io::write(&fifo, b"0").context(format_args!("write {}/{EXEC_FIFO}", c.path()))?;
     crate::rt::done_with(fifo);
     rustix::fs::unlinkat(c.dir(), cs(EXEC_FIFO), AtFlags::empty())
-        .context(format_args!("remove {}/{EXEC_FIFO}", c.path()))?;
-    run_hooks(st, "poststart", Status::Running)
+        .context(format_args!("remove {}/{EXEC_FIFO}", c.path()))
 }
 
 /// Runs the poststart or poststop hooks kept in the state's "hooks" slot.

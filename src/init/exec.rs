@@ -134,8 +134,15 @@ pub fn resolve(arg0: &str, env: &Env, cwd: &str) -> Result<CString> {
 /// noexec mount. runc does the same lookup at this point, so a permission problem fails `create`
 /// instead of the container's first instant after `start`.
 pub fn check_access(exe: &CString, arg0: &str) -> Result<()> {
-    rustix::fs::accessat(CWD, exe.as_c_str(), rustix::fs::Access::EXEC_OK, AtFlags::EACCESS)
-        .map_err(|e| Error::sys(format_args!("exec: {}", Quoted::str(arg0)), e))
+    let check = |flags| rustix::fs::accessat(CWD, exe.as_c_str(), rustix::fs::Access::EXEC_OK, flags);
+    match check(AtFlags::EACCESS) {
+        // faccessat2 refused by a seccomp profile older than it (EPERM; rustix itself falls back on
+        // ENOSYS): plain faccessat checks the real ids, which equal the effective ones here (the
+        // user switch set all three).
+        Err(Errno::PERM) => check(AtFlags::empty()),
+        r => r,
+    }
+    .map_err(|e| Error::sys(format_args!("exec: {}", Quoted::str(arg0)), e))
 }
 
 /// argv, envp and the resolved path, packed once so that the final execve allocates nothing.

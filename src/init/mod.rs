@@ -120,9 +120,7 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
     if l.wait_go {
         match l.chan.recv()? {
             Msg::Go(pid) => state.pid = pid,
-            _ => {
-                return Err(Error::msg("container setup: expected the go-ahead from rsrun"));
-            }
+            m => return Err(unexpected(m, "the go-ahead")),
         }
         if l.plan.clone.contains(CloneFlags::NEWUSER) {
             become_root_in_userns()?;
@@ -130,6 +128,9 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
     }
     join_namespaces(ctx, l)?;
     if l.plan.pid_fork {
+        // The cgroups first: create sends CgroupsReady before it waits for InitPid, and the init
+        // inherits what this process joined.
+        (ctx.cgroups_ready)()?;
         // CLONE_PARENT: the init becomes create's child, with create's exit signal; clone3 wants
         // exit_signal 0 with it (EINVAL otherwise).
         let args = CloneArgs { exit_signal: None, ..CloneArgs::new(CloneFlags::PARENT) };
@@ -158,9 +159,7 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
                 l.chan.send(&Msg::RuntimeHooks)?;
                 match l.chan.recv()? {
                     Msg::HooksDone => {}
-                    _ => {
-                        return Err(Error::msg("container setup: rsrun did not finish the createRuntime hooks"));
-                    }
+                    m => return Err(unexpected(m, "the end of the createRuntime hooks")),
                 }
             }
             crate::hooks::run_all("createContainer", &h.create_container, &hook_state(Status::Creating))?;
@@ -248,9 +247,7 @@ impl CgroupGate<'_> {
         }
         match self.chan.recv()? {
             Msg::CgroupsReady => {}
-            _ => {
-                return Err(Error::msg("container setup: expected the cgroups from rsrun"));
-            }
+            m => return Err(unexpected(m, "the cgroups")),
         }
         if self.join
             && let Some(cg) = self.cgroup
@@ -259,6 +256,15 @@ impl CgroupGate<'_> {
         }
         self.done.set(true);
         Ok(())
+    }
+}
+
+/// The init's error when create sent something else than `what`, or ended (the init holds only
+/// its own end of the channel, so create's exit reads as the end of the stream).
+fn unexpected(m: Msg, what: &str) -> Error {
+    match m {
+        Msg::Closed => Error::msg("container setup: rsrun create exited before the container was ready"),
+        _ => Error::msg(format_args!("container setup: expected {what} from rsrun")),
     }
 }
 

@@ -280,9 +280,8 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
 
     // 13. finalizeNamespace: every fd the container should not get becomes close-on-exec in one
     // syscall (the rootfs code leaves its temporary fds open on purpose).
-    // SAFETY: CLOSE_RANGE_CLOEXEC closes nothing.
-    unsafe { syscalls::fd::close_range(p.first_private_fd, u32::MAX, CloseRangeFlags::CLOEXEC) }
-        .map_err(|e| Error::sys("close_range(CLOSE_RANGE_CLOEXEC)", e))?;
+    close_from(p.first_private_fd, CloseRangeFlags::CLOEXEC)
+        .map_err(|e| Error::sys("mark the init's file descriptors close-on-exec", e))?;
 
     // 14. chdir as root first (a directory only root can reach); EACCES/EPERM: again as the user.
     let mut chdir_later = false;
@@ -326,7 +325,11 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
 
     // 22. seccomp with no_new_privs: as late as possible, yet before the init reports ready (as
     // runc 1.1 does), so a NOTIFY filter's fd still reaches rsrun. What follows must be allowed by
-    // the profile: the report on the sync socket, reading the exec fifo, close_range, execve.
+    // the profile, or have a fallback that is: the report on the sync socket (sendto), reading the
+    // exec fifo, startContainer hooks (clone3, else clone; pidfd_send_signal, else kill),
+    // close_range (else one close per fd from /proc/self/fd), execve. Without no_new_privs the
+    // filter comes at step 12, and steps 13-21 too run under it: close_range (same fallback),
+    // faccessat2 (else faccessat), and calls as old as Linux itself.
     if plan.nnp {
         (ctx.install_seccomp)().map_err(|e| e.context("seccomp"))?;
     }
@@ -382,9 +385,50 @@ pub fn make_undumpable() -> Result<()> {
 /// After a failure every fd >= 3 + preserve_fds is closed: report on stderr and exit, without using
 /// or dropping an owned fd in that range.
 pub fn exec(_ctx: &Context<'_, '_>, p: &Prepared) -> Error {
-    // SAFETY: nothing in the init uses an fd from this range after this point (see above).
-    let _ = unsafe { syscalls::fd::close_range(p.first_private_fd, u32::MAX, CloseRangeFlags::empty()) };
+    // Ignoring a failure is safe: every fd in the range is close-on-exec (step 13), and the only
+    // way the fallback fails is without /proc/self/fd, where no path can lead through an fd.
+    let _ = close_from(p.first_private_fd, CloseRangeFlags::empty());
     p.cmd.execve()
+}
+
+/// close_range(first, ~0, flags): closes every fd from `first`, or with CLOEXEC marks it
+/// close-on-exec. Where the container's seccomp filter is already loaded and its profile is older
+/// than close_range (ENOSYS from runc's stub, EPERM from the default action), the same one fd at a
+/// time, listed from /proc/self/fd, as runc does.
+///
+/// Callers: nothing in the init may use an fd of the range as an owned fd after a close.
+fn close_from(first: u32, flags: CloseRangeFlags) -> core::result::Result<(), Errno> {
+    use rustix::fd::{AsRawFd, BorrowedFd};
+    // SAFETY: the caller's contract (see above); with CLOEXEC nothing is closed.
+    match unsafe { syscalls::fd::close_range(first, u32::MAX, flags) } {
+        Err(Errno::NOSYS | Errno::PERM) => {}
+        r => return r,
+    }
+    use rustix::fs::{Mode, OFlags};
+    let dir = rustix::fs::open(c"/proc/self/fd", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut fds = Vec::new();
+    let mut buf = Vec::with_capacity(4096);
+    let mut entries = rustix::fs::RawDir::new(&dir, buf.spare_capacity_mut());
+    while let Some(e) = entries.next() {
+        let e = e?;
+        if let Some(fd) = core::str::from_utf8(e.file_name().to_bytes()).ok().and_then(crate::rt::parse_u32)
+            && fd >= first
+            && fd as i32 != dir.as_raw_fd()
+        {
+            fds.push(fd as i32);
+        }
+    }
+    for fd in fds {
+        if flags.contains(CloseRangeFlags::CLOEXEC) {
+            // SAFETY: the fd is open (listed just now) and only its flags change.
+            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+            rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC)?;
+        } else {
+            // SAFETY: the caller's contract: nothing uses an fd of the range any more.
+            unsafe { rustix::io::close(fd) };
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

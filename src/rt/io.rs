@@ -10,7 +10,16 @@ use rustix::io::Errno;
 /// the end of the file: true for regular files and for the procfs files read here, and it saves
 /// the final empty read.
 pub fn read_at(dir: BorrowedFd<'_>, name: &str) -> core::result::Result<Vec<u8>, Errno> {
-    let fd = rustix::fs::openat(dir, cs(name), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    read_at_with(dir, name, OFlags::empty())
+}
+
+/// `read_at` of a file that must not be a symlink (ELOOP if it is).
+pub fn read_at_nofollow(dir: BorrowedFd<'_>, name: &str) -> core::result::Result<Vec<u8>, Errno> {
+    read_at_with(dir, name, OFlags::NOFOLLOW)
+}
+
+fn read_at_with(dir: BorrowedFd<'_>, name: &str, flags: OFlags) -> core::result::Result<Vec<u8>, Errno> {
+    let fd = rustix::fs::openat(dir, cs(name), OFlags::RDONLY | OFlags::CLOEXEC | flags, Mode::empty())?;
     let data = read_fd(fd.as_fd());
     crate::rt::done_with(fd);
     data

@@ -211,10 +211,17 @@ pub fn cat(parts: &[&str]) -> ::alloc::string::String {
 /// Writes a one-line report of a panic to stderr without allocating: a panic may come from the
 /// allocator itself.
 pub fn report_panic(info: &core::panic::PanicInfo) {
+    let mut msg = FixedBuf::<400>::new();
+    let _ = core::fmt::write(&mut msg, format_args!("{}", info.message()));
     let mut line = FixedBuf::<512>::new();
-    let _ = core::fmt::write(&mut line, format_args!("rsrun: internal error: {}", info.message()));
-    if let Some(loc) = info.location() {
-        let _ = core::fmt::write(&mut line, format_args!(" ({}:{})", loc.file(), loc.line()));
+    // A failed allocation (mmap refused: ENOMEM, a memory cgroup limit) is not a bug of ours.
+    if msg.as_bytes().starts_with(b"memory allocation of ") {
+        let _ = core::fmt::write(&mut line, format_args!("rsrun: out of memory ({})", core::str::from_utf8(msg.as_bytes()).unwrap_or("?")));
+    } else {
+        let _ = core::fmt::write(&mut line, format_args!("rsrun: internal error: {}", core::str::from_utf8(msg.as_bytes()).unwrap_or("?")));
+        if let Some(loc) = info.location() {
+            let _ = core::fmt::write(&mut line, format_args!(" ({}:{})", loc.file(), loc.line()));
+        }
     }
     let _ = core::fmt::Write::write_str(&mut line, "\n");
     let _ = write_all(stderr(), line.as_bytes());

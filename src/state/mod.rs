@@ -13,9 +13,11 @@
 //!   must close the directory fd right after the fork, or `start`/`delete` would wait for its exec.
 //! - `state.json` is replaced atomically: written to `state.json.tmp`, then renamed over. Readers
 //!   (`state`, `list`) take no lock and always see a whole file.
+mod creating;
 mod record;
 mod status;
 
+pub use creating::{CREATING, Record, salvage};
 pub use record::State;
 pub use status::{ProcStat, Status, parse_stat, proc_stat};
 
@@ -225,9 +227,10 @@ impl Container {
     }
 
     /// Reads state.json; None if it is missing (the container is being created, or its creator
-    /// died before writing it, or it was just deleted).
+    /// died before finishing, or it was just deleted).
     pub fn try_load(&self) -> Result<Option<State>> {
-        let data = match crate::rt::io::read_at(self.dir(), STATE_FILE) {
+        // O_NOFOLLOW: rsrun never makes it a symlink, and a planted one must not be followed.
+        let data = match crate::rt::io::read_at_nofollow(self.dir(), STATE_FILE) {
             Ok(d) => d,
             Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(Error::sys(format_args!("read {}/{STATE_FILE}", self.path), e)),
@@ -237,7 +240,29 @@ impl Container {
 
     /// Reads state.json, with the "does not exist" error if it is missing.
     pub fn load(&self) -> Result<State> {
-        self.try_load()?.ok_or_else(|| not_found(&self.id))
+        match self.try_load()? {
+            Some(st) => Ok(st),
+            None => Err(self.incomplete()),
+        }
+    }
+
+    /// The "does not exist" error for a directory without a state (containerd matches the words),
+    /// saying why when its create was interrupted.
+    pub fn incomplete(&self) -> Error {
+        if !self.is_abandoned() {
+            return not_found(&self.id);
+        }
+        Error::msg(format_args!(
+            "container \"{}\" does not exist (its create was interrupted: `delete --force` removes what it left)",
+            self.id
+        ))
+    }
+
+    /// For a directory without a state: whether its create was interrupted (nobody holds the
+    /// lock and the directory is still there), rather than at work or deleted meanwhile.
+    pub fn is_abandoned(&self) -> bool {
+        let removed = rustix::fs::fstat(&self.dir).map_or(true, |st| st.st_nlink == 0);
+        !removed && self.lock_is_free()
     }
 
     /// Replaces state.json atomically (temp file + rename). Hold the lock.

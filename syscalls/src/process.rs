@@ -2,7 +2,7 @@
 use crate::{Errno, Result, raw};
 use core::ffi::{CStr, c_char};
 use linux_raw_sys::general::{
-    __NR_clone3, __NR_execve, __NR_execveat, __NR_exit_group, __NR_personality, CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP,
+    __NR_clone, __NR_clone3, __NR_execve, __NR_execveat, __NR_exit_group, __NR_personality, CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP,
     CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS,
     CLONE_PARENT, CLONE_PIDFD, clone_args,
 };
@@ -137,6 +137,44 @@ pub unsafe fn clone3(args: &CloneArgs<'_>) -> Result<Fork> {
     Ok(Fork::Parent { pid, pidfd })
 }
 
+/// `syscall(SYS_clone, flags | exit_signal, 0, &pidfd, 0, 0)`: the older clone, for where
+/// [`clone3`] is refused: a seccomp profile written before clone3 existed denies it (docker's own
+/// default makes it fail with `ENOSYS` so that programs fall back to this call). Same fork
+/// semantics (zero stack, nothing shared) and flags, except that `clone` has no
+/// `CLONE_INTO_CGROUP` and no flag above bit 31 (`EINVAL` without a syscall for
+/// [`CloneArgs::cgroup`] or [`CloneFlags::CLEAR_SIGHAND`]).
+///
+/// # Safety
+/// As for [`clone3`].
+///
+/// # References
+/// - [clone(2)](https://man7.org/linux/man-pages/man2/clone.2.html)
+pub unsafe fn clone(args: &CloneArgs<'_>) -> Result<Fork> {
+    let flags = args.flags.bits() & CloneFlags::all().bits();
+    if args.cgroup.is_some() || flags > u32::MAX as u64 {
+        return Err(Errno::INVAL);
+    }
+    let exit_signal = args.exit_signal.map_or(0, |s| s.as_raw() as u64);
+    let mut pidfd: i32 = -1;
+    // SAFETY: x86_64 argument order (flags, stack, parent_tid, child_tid, tls). With CLONE_PIDFD the
+    // kernel writes the pidfd through the parent_tid pointer, into the live local `pidfd`; a zero
+    // stack gives fork semantics (see `clone3`).
+    let ret = unsafe {
+        raw::syscall5(__NR_clone, (flags | exit_signal) as usize, 0, core::ptr::addr_of_mut!(pidfd) as usize, 0, 0)
+    }?;
+    if ret == 0 {
+        return Ok(Fork::Child);
+    }
+    let pidfd = if flags & CLONE_PIDFD as u64 != 0 {
+        // SAFETY: with CLONE_PIDFD the kernel stored a new fd that nothing else owns.
+        Some(unsafe { OwnedFd::from_raw_fd(pidfd) })
+    } else {
+        None
+    };
+    let pid = Pid::from_raw(ret as i32).ok_or(Errno::INVAL)?;
+    Ok(Fork::Parent { pid, pidfd })
+}
+
 /// `syscall(SYS_exit_group, status)`: ends every thread of the calling process.
 ///
 /// # References
@@ -247,6 +285,26 @@ mod tests {
     #[test]
     fn clone3_child_exit_status_through_pidfd() {
         assert_eq!(exit_code_in_child(CloneFlags::empty(), || 42), 42);
+    }
+
+    #[test]
+    fn clone_forks_with_a_pidfd() {
+        // SAFETY: the child exits at once.
+        match unsafe { clone(&CloneArgs::new(CloneFlags::PIDFD)) }.unwrap() {
+            Fork::Child => exit_group(9),
+            Fork::Parent { pidfd, .. } => {
+                let pidfd = pidfd.expect("a pidfd");
+                let st = waitid(WaitId::PidFd(pidfd.as_fd()), WaitIdOptions::EXITED).unwrap().unwrap();
+                assert_eq!(st.exit_status(), Some(9));
+            }
+        }
+        // SAFETY: only the number is used: the call is refused before any syscall.
+        let fd0 = unsafe { BorrowedFd::borrow_raw(0) };
+        let with_cgroup = CloneArgs { cgroup: Some(fd0), ..CloneArgs::new(CloneFlags::empty()) };
+        // SAFETY: refused before any syscall.
+        assert_eq!(unsafe { clone(&with_cgroup) }.err(), Some(Errno::INVAL));
+        // SAFETY: as above.
+        assert_eq!(unsafe { clone(&CloneArgs::new(CloneFlags::CLEAR_SIGHAND)) }.err(), Some(Errno::INVAL));
     }
 
     #[test]

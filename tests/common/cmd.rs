@@ -140,7 +140,7 @@ fn feed_stdin(child: &mut std::process::Child, stdin: Option<&[u8]>) {
 /// Runs `cmd` with stdout/stderr sent to `out_path`/`err_path`, stdin from `stdin` or /dev/null,
 /// waits at most `limit` for the command itself (not for processes it leaves behind), then reads the
 /// files.
-pub(super) fn run_to_files(
+pub fn run_to_files(
     cmd: &mut Command,
     stdin: Option<&[u8]>,
     out_path: &Path,

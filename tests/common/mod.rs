@@ -29,7 +29,8 @@
 //! `bundle` (`Bundle`), `cases` (the C probe tests/common/probe.c, one-off runs per runtime,
 //! `create_fails`, `HostDir`), `runtime` (`Runtime`, `Running`), `leaks` (`LeakCheck`), `diff`
 //! (`differential`), `each` (`run_each`/`run_cases`: per-runtime bundle setup, pairwise comparisons),
-//! `terminal` (`ConsoleSocket` receiving a pty master, `Term` running a command in a pty).
+//! `faults` (strace fault injection: points, injected runs, processes left waiting), `terminal`
+//! (`ConsoleSocket` receiving a pty master, `Term` running a command in a pty).
 //! Everything is re-exported here.
 #![allow(dead_code)]
 
@@ -39,6 +40,7 @@ mod cmd;
 mod diff;
 mod each;
 mod env;
+mod faults;
 mod leaks;
 mod runtime;
 mod terminal;
@@ -55,6 +57,8 @@ pub use diff::*;
 pub use each::*;
 #[allow(unused_imports)]
 pub use env::*;
+#[allow(unused_imports)]
+pub use faults::*;
 #[allow(unused_imports)]
 pub use leaks::*;
 #[allow(unused_imports)]

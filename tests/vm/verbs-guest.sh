@@ -8,7 +8,8 @@
 #   resources file, stdin), ps, events --stats, an OOM kill reported by `events`, the device filter
 #   (allowed opens, a denied one EPERM, rules replaced by update), kill --all and delete --force of
 #   a paused container. One line per check: "ok ..." or "FAIL ..."; exit status = number of FAILs.
-# Args: a word to run only the sections whose name contains it (pause update ps events oom devices kill).
+# Args: a word to run only the sections whose name contains it (pause update ps events oom devices kill
+# crash fixtures).
 set -u
 RS=/mnt/rsrun
 CRUN=/usr/bin/crun
@@ -221,6 +222,29 @@ if section kill; then
     wait_for 50 sh -c "[ \$(wc -l < $cg/cgroup.procs) -eq 0 ]" && ok "rsrun kill --all TERM ends every process" || bad "kill --all TERM: $(cat $cg/cgroup.procs)"
     gone rsrun killall $cg
   }
+fi
+
+if section crash; then
+  # Crash safety on pure v2 (tests/crash.rs on the host): create killed while its init waits for it
+  # (a prestart hook holds it) leaves no process behind, and delete --force finds the cgroup from the
+  # creation record; a cgroup namespace with a PID namespace joined by path runs (it hung create).
+  hook='echo $PPID > /tmp/create-pid; sleep 2'
+  bundle /tmp/b-crash '["true"]' ".hooks.prestart = [{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"$hook\"]}]"
+  rm -f /tmp/create-pid
+  rt rsrun create --bundle /tmp/b-crash crash1 </dev/null >/dev/null 2>&1 &
+  wait_for 100 test -s /tmp/create-pid || bad "crash: the prestart hook did not run"
+  cpid=$(cat /tmp/create-pid); cg=$(find /sys/fs/cgroup -type d -name crash1 | head -1)
+  kill -9 "$cpid"; wait 2>/dev/null
+  [ -n "$cg" ] && ok "crash: create made its cgroup ($cg)" || bad "crash: no cgroup made"
+  wait_for 50 sh -c "! grep -lsw 'crash[1]' /proc/[0-9]*/cmdline >/dev/null" && ok "crash: the init ends with its create" \
+    || bad "crash: processes left: $(grep -lsw 'crash[1]' /proc/[0-9]*/cmdline)"
+  has "crash: state of the half-created container" "its create was interrupted" "$(rt rsrun state crash1 2>&1)"
+  rt rsrun delete -f crash1 >/dev/null 2>&1 || bad "crash: delete -f failed"
+  [ ! -d /tmp/root-rsrun/crash1 ] && [ ! -d "$cg" ] && ok "crash: delete -f removes state and cgroup" || bad "crash: left after delete -f: $(ls -d /tmp/root-rsrun/crash1 $cg 2>&1)"
+  bundle /tmp/b-cgns '["sh","-c","sed s/^0::// /proc/self/cgroup"]' \
+    '.linux.namespaces = [{"type":"pid","path":"/proc/self/ns/pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"cgroup"}]'
+  for r in rsrun crun; do eval "cgns_$r=\$(timeout 20 \$(bin $r) --root /tmp/root-$r run --bundle /tmp/b-cgns cgns-$r 2>&1 </dev/null)"; done
+  same "cgroupns with a PID namespace joined by path" "$cgns_rsrun" "$cgns_crun"
 fi
 
 if section fixtures; then
