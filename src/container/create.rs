@@ -54,7 +54,10 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
     let config = read_config(&bundle)?;
     let spec = spec::parse_config(&config).context("config.json")?;
     let rootfs = rootfs_path(&spec, &bundle)?;
-    super::validate::check(&spec, o.no_pivot)?;
+    // One geteuid for the rootless rules and the state's owner.
+    let euid = rustix::process::geteuid().as_raw();
+    let inv = super::validate::Invocation { no_pivot: o.no_pivot, euid, systemd_cgroup: g.systemd_cgroup };
+    super::validate::check(&spec, &inv)?;
     let seccomp = match spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) {
         Some(s) => Some(crate::seccomp::compile(&crate::seccomp::config::from_spec(s)?).context("linux.seccomp")?),
         None => None,
@@ -66,7 +69,7 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
 
     let container = Store::new(&g.root).create(o.id)?;
     let mut undo = Undo { container: Some(container), init: None, cgroup: None };
-    match setup(o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
+    match setup(o, euid, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
         Ok((state, pidfd)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
             Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take() })
@@ -126,6 +129,7 @@ fn rootfs_path(spec: &Spec, bundle: &str) -> Result<String> {
 #[allow(clippy::too_many_arguments)]
 fn setup(
     o: &CreateOpts,
+    euid: u32,
     spec: &Spec,
     config: &[u8],
     bundle: &str,
@@ -135,7 +139,7 @@ fn setup(
     mounts: &crate::init::rootfs::Prepared,
     undo: &mut Undo,
 ) -> Result<(State, OwnedFd)> {
-    let mut state = initial_state(o, spec, config, bundle, rootfs)?;
+    let mut state = initial_state(o, euid, spec, config, bundle, rootfs)?;
     let linux = spec.linux.as_ref();
     let resources = linux.and_then(|l| l.resources.as_ref());
     // Only the cgroup2 directory exists before clone3 (CLONE_INTO_CGROUP needs it); the v1
@@ -326,14 +330,14 @@ fn init_died(pidfd: Option<&OwnedFd>) -> Error {
     }
 }
 
-fn initial_state(o: &CreateOpts, spec: &Spec, config: &[u8], bundle: &str, rootfs: &str) -> Result<State> {
+fn initial_state(o: &CreateOpts, euid: u32, spec: &Spec, config: &[u8], bundle: &str, rootfs: &str) -> Result<State> {
     let mut st = State {
         oci_version: spec.oci_version.as_ref().into(),
         id: o.id.as_str().into(),
         bundle: bundle.into(),
         rootfs: rootfs.into(),
         created: crate::rt::lossy(&crate::rt::time::rfc3339(crate::rt::time::realtime())).into_owned(),
-        owner: rustix::process::geteuid().as_raw(),
+        owner: euid,
         ..State::default()
     };
     // Annotations and the hooks that later verbs run are kept as their raw JSON from config.json.
