@@ -10,13 +10,15 @@
 #  4. cargo clippy --all-targets --workspace -- -D warnings
 #  5. no `std` feature on rustix, memchr or bitflags anywhere in the graph (dev-dependencies included)
 #  6. target/release/rsrun is static (no INTERP, no NEEDED) and at most 400 KB
-#  7. optional suites, run on this host when their script exists: tests/vm.sh (boots the cgroup v2
+#  7. tests/soak.sh: 500 container lifecycles (create/start/delete, run, exec), then the host is
+#     checked for leftovers (fds, mounts, cgroups, state, processes, kernel memory)
+#  8. optional suites, run on this host when their script exists: tests/vm.sh (boots the cgroup v2
 #     VM; the script run *inside* it is tests/vm/run.sh, never run here), tests/engines.sh (podman,
 #     docker, containerd), tests/budgets.sh (syscall/RSS/size budgets via bench/)
-#  8. nothing left behind under this run's test directory
+#  9. nothing left behind under this run's test directory
 #
 # Test files go to RSRUN_TEST_DIR (default /tmp/rsrun-tests/run-PID, private to this run).
-# SKIP_OPTIONAL=1 skips step 7.
+# SKIP_OPTIONAL=1 skips step 8; SKIP_SOAK=1 skips step 7.
 set -eu
 cd "$(dirname "$0")/.."
 umask 022
@@ -71,6 +73,9 @@ readelf -dW "$bin" | grep -q NEEDED && fail "$bin needs shared libraries: $(read
 size=$(stat -c %s "$bin")
 [ "$size" -le $MAX_SIZE ] || fail "$bin is $size bytes, more than $MAX_SIZE"
 echo "ok: static, $size bytes"
+
+step "soak: tests/soak.sh"
+tests/soak.sh
 
 if [ -z "${SKIP_OPTIONAL:-}" ]; then
   for suite in tests/vm.sh tests/engines.sh tests/budgets.sh; do
