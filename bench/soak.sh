@@ -55,6 +55,7 @@ fail() {
   echo "soak: FAILED at cycle $i ($kind): $*" >&2
   cat "$DIR/err" >&2 2>/dev/null || true
   rt delete --force "$id" >/dev/null 2>&1 || true
+  echo "soak: kept $DIR for a look" >&2
   exit 1
 }
 # Runs a verb; its output goes to files (a container keeping our stdout open must not block us).
@@ -162,9 +163,9 @@ grew=$((unreclaim_after - unreclaim_before))
 echo "soak: $i cycles with $RT in $secs s: $n_life lifecycles, $n_run runs, $n_exec execs$([ $exec_ok = 1 ] || echo ' (exec skipped)')"
 echo "soak: caller fds [$fds_after]; mountinfo lines $mount_lines_before -> $mount_lines_after"
 echo "soak: SUnreclaim $unreclaim_before -> $unreclaim_after kB ($grew kB, tolerance $SLAB_TOLERANCE_KB), Slab $slab_before -> $slab_after kB, dying cgroups $dying_before -> $(dying)"
-rm -rf "$DIR"
 if [ $leaks -gt 0 ]; then
-  echo "soak: FAILED: $leaks leak(s)"
+  echo "soak: FAILED: $leaks leak(s); kept $DIR for a look"
   exit 1
 fi
+rm -rf "$DIR"
 echo "soak: ok, nothing left behind"
