@@ -1,7 +1,7 @@
 #!/bin/sh
 # Everything CI runs (.ci/run calls exactly this), as root, from a clean checkout:
 #
-#   sudo tools/test.sh
+#   tools/test.sh            (as root)
 #
 #  1. prerequisites (`tools/setup.sh --deps`: apt packages, Rust if missing) and the hybrid-cgroup fix
 #  2. cargo build --release
@@ -34,7 +34,7 @@ trap 'rmdir "$RSRUN_TEST_DIR" 2>/dev/null || true' EXIT
 step() { printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" = 0 ] || fail "run as root (sudo tools/test.sh): the integration tests run real containers"
+[ "$(id -u)" = 0 ] || fail "run as root: the integration tests run real containers"
 
 step "prerequisites"
 [ -x "$HOME/.cargo/bin/cargo" ] && PATH=$HOME/.cargo/bin:$PATH

@@ -198,7 +198,8 @@ fn setup(
     let mut args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
     args.cgroup = cgroup.clone_into_fd();
     // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
-    let (mut pid, pidfd) = match unsafe { clone3(&args) }.context("clone3")? {
+    let forked = unsafe { clone3(&args) }.map_err(|e| crate::ns::refused("clone3", plan.clone, e))?;
+    let (mut pid, pidfd) = match forked {
         Fork::Child => {
             // The state directory's fd carries create's flock: the init must not keep it.
             // SAFETY: the fd belongs to this (child) process's copy of the table; the parent's

@@ -27,7 +27,8 @@
 //!
 //! Modules: `env` (root, paths, unique names, jq), `cmd` (running commands with timeouts, `Out`),
 //! `bundle` (`Bundle`), `cases` (the C probe tests/common/probe.c, one-off runs per runtime,
-//! `create_fails`, `HostDir`), `runtime` (`Runtime`, `Running`), `leaks` (`LeakCheck`), `diff`
+//! `create_fails`, `HostDir`), `runtime` (`Runtime`, `Running`), `leaks` (`LeakCheck`), `host`
+//! (what this host has: optional cgroup files, namespaces, LSMs; `skip`), `diff`
 //! (`differential`), `each` (`run_each`/`run_cases`: per-runtime bundle setup, pairwise comparisons).
 //! Everything is re-exported here.
 #![allow(dead_code)]
@@ -38,6 +39,7 @@ mod cmd;
 mod diff;
 mod each;
 mod env;
+mod host;
 mod leaks;
 mod runtime;
 
@@ -53,6 +55,8 @@ pub use diff::*;
 pub use each::*;
 #[allow(unused_imports)]
 pub use env::*;
+#[allow(unused_imports)]
+pub use host::*;
 #[allow(unused_imports)]
 pub use leaks::*;
 #[allow(unused_imports)]
