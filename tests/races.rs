@@ -212,3 +212,31 @@ fn create_next_to_the_delete_of_its_cgroup_parents_maker() {
         leaks.assert_clean();
     }
 }
+
+/// `run` deletes its own container when it ends, never a successor: a `delete --force` of the
+/// running container followed at once by a `create` of the same id leaves the new container intact.
+#[test]
+fn run_leaves_a_successor_of_its_id_alone() {
+    require_root();
+    let bundle = Bundle::new();
+    bundle.args(&["sleep", "1000"]);
+    let rt = Runtime::rsrun();
+    let id = unique_id("race-run");
+    let leaks = LeakCheck::new(&rt, &bundle, &id);
+    let b = bundle.path().to_str().unwrap();
+    for round in 0..8 {
+        thread::scope(|s| {
+            let run = s.spawn(|| rt.run(&["run", "--bundle", b, &id]));
+            assert_eq!(rt.wait_status(&id, "running", std::time::Duration::from_secs(10)).as_deref(), Some("running"));
+            rt.delete_force(&id).assert_ok();
+            rt.create(&bundle, &id).assert_ok();
+            let out = run.join().unwrap();
+            assert_eq!(out.code, Some(137), "round {round}: run ends with the SIGKILLed init's status:\n{out}");
+        });
+        // run has returned: its cleanup must not have touched the successor.
+        assert_eq!(rt.status(&id).as_deref(), Some("created"), "round {round}: {}", rt.state(&id));
+        rt.start(&id).assert_ok();
+        rt.delete_force(&id).assert_ok();
+        leaks.assert_clean();
+    }
+}

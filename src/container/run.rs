@@ -29,6 +29,10 @@ pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
 
     let c = create(g, &o.create)?;
     let init_pid = c.state.pid;
+    // The state directory stays open (unlocked, for the other verbs meanwhile): the delete at the
+    // end goes to this very directory, never to a new container that took the id after a
+    // `delete --force` of ours.
+    let dir = c.container.reopen_unlocked()?;
     let pidfd = start_or_destroy(c)?;
 
     let status = loop {
@@ -52,12 +56,10 @@ pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
         _ => 255,
     };
     if !o.keep {
-        let store = crate::state::Store::new(&g.root);
-        if let Some(c) = store.open(o.create.id)? {
-            c.lock()?;
-            if let Some(st) = c.try_load()? {
-                super::delete::destroy(c, &st)?;
-            }
+        dir.lock()?;
+        // None: deleted meanwhile (`delete --force` while we ran).
+        if let Some(st) = dir.try_load()? {
+            super::delete::destroy(dir, &st)?;
         }
     }
     Ok(code)

@@ -248,6 +248,15 @@ impl Container {
         }
     }
 
+    /// A second handle on this directory, without the lock (a new open file description: the
+    /// lock stays with this one). One openat. For a verb that outlives its lock and must come back
+    /// to this very directory (`run`), not to whatever holds the id by then.
+    pub fn reopen_unlocked(&self) -> Result<Container> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let dir = rustix::fs::openat(self.dir(), c".", flags, Mode::empty()).context(format_args!("open {}", self.path))?;
+        Ok(Container { id: self.id.clone(), path: self.path.clone(), dir })
+    }
+
     /// Reads state.json; None if it is missing or empty (the container is being created, or its
     /// creator died before writing it, or it was just deleted).
     pub fn try_load(&self) -> Result<Option<State>> {
