@@ -113,22 +113,31 @@ impl Channel {
                 }
             }
         }
-        let pid = || i32::from_ne_bytes([buf[1], buf[2], buf[3], buf[4]]);
-        Ok(match (n, buf[0]) {
-            (0, _) => Msg::Closed,
-            (_, READY) => Msg::Ready,
-            (_, RUNTIME_HOOKS) => Msg::RuntimeHooks,
-            (_, HOOKS_DONE) => Msg::HooksDone,
-            (_, CGROUPS_READY) => Msg::CgroupsReady,
-            (5, INIT_PID) => Msg::InitPid(pid()),
-            (5, GO) => Msg::Go(pid()),
-            (_, ERROR) => Msg::Error(buf[1..n].to_vec()),
-            (1, SECCOMP_FD) if passed.is_some() => Msg::SeccompFd(passed.take().ok_or_else(|| Error::msg("no fd"))?),
-            _ => {
-                return Err(Error::msg("container setup: malformed message from the other side"));
-            }
-        })
+        decode(&buf[..n], passed)
     }
+}
+
+/// One received datagram (`data`, and the first fd that came with it, if any) as a message. Pure, so
+/// the decoding is fuzzed without sockets (fuzz/fuzz_targets/channel.rs). An fd that the message
+/// does not carry is dropped (closed) here.
+pub fn decode(data: &[u8], passed: Option<OwnedFd>) -> Result<Msg> {
+    let pid = |b: &[u8]| b.get(1..5).and_then(|p| p.try_into().ok()).map(i32::from_ne_bytes);
+    Ok(match (data.len(), data.first().copied()) {
+        (0, _) => Msg::Closed,
+        (_, Some(READY)) => Msg::Ready,
+        (_, Some(RUNTIME_HOOKS)) => Msg::RuntimeHooks,
+        (_, Some(HOOKS_DONE)) => Msg::HooksDone,
+        (_, Some(CGROUPS_READY)) => Msg::CgroupsReady,
+        (5, Some(INIT_PID)) => Msg::InitPid(pid(data).ok_or_else(malformed)?),
+        (5, Some(GO)) => Msg::Go(pid(data).ok_or_else(malformed)?),
+        (_, Some(ERROR)) => Msg::Error(data[1..].to_vec()),
+        (1, Some(SECCOMP_FD)) if passed.is_some() => Msg::SeccompFd(passed.ok_or_else(malformed)?),
+        _ => return Err(malformed()),
+    })
+}
+
+fn malformed() -> Error {
+    Error::msg("container setup: malformed message from the other side")
 }
 
 fn tag(buf: &mut [u8], t: u8) -> usize {
@@ -140,4 +149,33 @@ fn with_pid(buf: &mut [u8], t: u8, pid: i32) -> usize {
     buf[0] = t;
     buf[1..5].copy_from_slice(&pid.to_ne_bytes());
     5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev_null() -> OwnedFd {
+        rustix::fs::open(c"/dev/null", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty())
+            .unwrap()
+    }
+
+    #[test]
+    fn decode_accepts_what_send_writes_and_nothing_else() {
+        assert!(matches!(decode(b"", None), Ok(Msg::Closed)));
+        assert!(matches!(decode(b"R", None), Ok(Msg::Ready)));
+        assert!(matches!(decode(b"Rxyz", None), Ok(Msg::Ready)));
+        let pid = 0x0102_0304i32.to_ne_bytes();
+        assert!(matches!(decode(&[&b"P"[..], &pid].concat(), None), Ok(Msg::InitPid(0x0102_0304))));
+        assert!(matches!(decode(&[&b"G"[..], &pid].concat(), None), Ok(Msg::Go(0x0102_0304))));
+        assert!(matches!(decode(b"Eoops", None), Ok(Msg::Error(t)) if t == b"oops"));
+        assert!(matches!(decode(b"S", Some(dev_null())), Ok(Msg::SeccompFd(_))));
+        // A pid from anything but exactly 5 bytes, an fd message without its fd (or with bytes
+        // after the tag), an unknown tag: errors, and an fd that came along is closed.
+        for bad in [&b"P\x01\x02\x03"[..], b"G\x01\x02\x03\x04\x05", b"P", b"S", b"Sx", b"Z", b"\0"] {
+            let e = decode(bad, None).err().map(|e| e.to_string());
+            assert_eq!(e.as_deref(), Some("container setup: malformed message from the other side"), "{bad:?}");
+        }
+        assert!(decode(b"Sx", Some(dev_null())).is_err());
+    }
 }

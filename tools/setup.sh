@@ -4,9 +4,12 @@
 #
 #   tools/setup.sh           everything below (as root)
 #   tools/setup.sh --deps    only the packages (and Rust if missing); tools/test.sh uses this
+#   tools/setup.sh --fuzz    also cargo-fuzz, for bench/fuzz.sh (which installs it by itself when
+#                            missing); needs the nightly toolchain the machine ships
 #
 # 1. apt packages: the reference runtimes (crun, runc), busybox-static for test bundles, strace and
-#    hyperfine for benches, jq for config edits, python3 + python3-seccomp, headers and a C toolchain.
+#    hyperfine for benches, jq for config edits, python3 + python3-seccomp, headers and a C toolchain
+#    (g++ too: libFuzzer, built by the fuzz targets' libfuzzer-sys, is C++).
 # 2. Rust: assumed installed (stable >= 1.88, with clippy; developed on 1.95). If no cargo is found,
 #    rustup installs RUST_TOOLCHAIN (default 1.95.0, minimal profile + clippy) for root.
 # 3. tools/cgroup-hybrid-for-crun.sh (crun on hybrid cgroup hosts; a no-op elsewhere).
@@ -17,7 +20,7 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 
 PACKAGES="crun runc busybox-static strace hyperfine jq python3 python3-seccomp linux-libc-dev gcc make
-  libc6-dev binutils git procps util-linux"
+  libc6-dev binutils git procps util-linux g++"
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -58,6 +61,12 @@ if ! cargo clippy --version >/dev/null 2>&1; then
   command -v rustup >/dev/null && rustup component add clippy
 fi
 
+if [ "${1:-}" = --fuzz ]; then
+  say "cargo-fuzz (bench/fuzz.sh)"
+  cargo +nightly --version || { echo "setup.sh: no nightly toolchain for cargo-fuzz" >&2; exit 1; }
+  cargo fuzz --version 2>/dev/null || cargo install cargo-fuzz --locked
+  exit 0
+fi
 [ "${1:-}" = --deps ] && exit 0
 
 say "cgroups: let crun run on a hybrid host"

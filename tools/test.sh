@@ -14,7 +14,8 @@
 #     checked for leftovers (fds, mounts, cgroups, state, processes, kernel memory)
 #  8. optional suites, run on this host when their script exists: tests/vm.sh (boots the cgroup v2
 #     VM; the script run *inside* it is tests/vm/run.sh, never run here), tests/engines.sh (podman,
-#     docker, containerd), tests/budgets.sh (syscall/RSS/size budgets via bench/)
+#     docker, containerd), tests/budgets.sh (syscall/RSS/size budgets via bench/), tests/fuzz-smoke.sh
+#     (each fuzz target a few seconds, nightly toolchain; docs/fuzzing.md)
 #  9. nothing left behind under this run's test directory
 #
 # Test files go to RSRUN_TEST_DIR (default /tmp/rsrun-tests/run-PID, private to this run).
@@ -78,7 +79,7 @@ step "soak: tests/soak.sh"
 tests/soak.sh
 
 if [ -z "${SKIP_OPTIONAL:-}" ]; then
-  for suite in tests/vm.sh tests/engines.sh tests/budgets.sh; do
+  for suite in tests/vm.sh tests/engines.sh tests/budgets.sh tests/fuzz-smoke.sh; do
     if [ -x "$suite" ]; then
       step "optional suite $suite"
       "$suite"

@@ -83,6 +83,18 @@ fn under_root(p: &str) -> bool {
     p.strip_prefix(CGROUP_ROOT).is_some_and(|r| r.is_empty() || r.starts_with('/'))
 }
 
+/// An absolute path without empty, "." or ".." components: what a cgroup directory rsrun makes
+/// (and later removes) must be.
+pub(crate) fn is_clean_abs(p: &str) -> bool {
+    p.starts_with('/') && p.split('/').skip(1).all(|c| !matches!(c, "" | "." | ".."))
+}
+
+/// A cgroup directory path that stays inside /sys/fs/cgroup: the only place `delete` removes
+/// directories from (state.json is checked with this before anything is removed).
+pub(crate) fn is_cgroup_dir(mount: &str, path: &str) -> bool {
+    under_root(mount) && is_clean_abs(mount) && is_clean_abs(path)
+}
+
 /// mountinfo escapes space, tab, newline and backslash as \ooo (one decoder, shared with the init's).
 fn unescape(s: &str) -> String {
     crate::init::mountinfo::unescape(s).into_owned()
@@ -122,6 +134,23 @@ pub(crate) fn parse_proc_cgroup(text: &str) -> Vec<(u16, &str)> {
 ///   hierarchy (v1 and hybrid), or below the *parent* of its own cgroup on pure v2 (which has
 ///   processes in it, so it cannot enable controllers for children).
 pub(crate) fn resolve(layout: &Layout, cgroups_path: Option<&str>, id: &str) -> Result<Cgroup> {
+    resolve_with(layout, cgroups_path, id, || fsio::get(fsio::At { path: "/proc/self", fd: None }, "cgroup"))
+}
+
+/// `detect` + `resolve` on given /proc/self/mountinfo and /proc/self/cgroup texts, without a
+/// syscall: the whole text-to-paths path, for fuzz/fuzz_targets/mountinfo.rs.
+#[doc(hidden)]
+pub fn resolve_from_texts(mountinfo: &str, proc_cgroup: &str, cgroups_path: Option<&str>, id: &str) -> Result<Cgroup> {
+    resolve_with(&layout_from_mountinfo(mountinfo)?, cgroups_path, id, || Ok(proc_cgroup.into()))
+}
+
+/// `resolve` with the reading of /proc/self/cgroup (only needed for relative paths) given.
+fn resolve_with(
+    layout: &Layout,
+    cgroups_path: Option<&str>,
+    id: &str,
+    own_cgroups: impl FnOnce() -> Result<String>,
+) -> Result<Cgroup> {
     let given = cgroups_path.filter(|p| !p.is_empty());
     let (abs, inner) = clean_path(given.unwrap_or(id));
     if inner.is_empty() {
@@ -130,7 +159,7 @@ pub(crate) fn resolve(layout: &Layout, cgroups_path: Option<&str>, id: &str) -> 
     }
     let own_text = match abs {
         true => String::new(),
-        false => fsio::get(fsio::At { path: "/proc/self", fd: None }, "cgroup")?,
+        false => own_cgroups()?,
     };
     resolve_in(layout, abs, &inner, &parse_proc_cgroup(&own_text))
 }
@@ -157,6 +186,12 @@ pub(crate) fn resolve_in(layout: &Layout, abs: bool, inner: &str, own: &[(u16, &
         }
         dir.push('/');
         dir.push_str(inner);
+        // state.json keeps (mount, path below it), and delete refuses anything else: outside
+        // /sys/fs/cgroup, or "..", "." or empty components (a runtime whose own cgroup lies outside
+        // its cgroup namespace sees "/../x" in /proc/self/cgroup).
+        if !is_cgroup_dir(&m.point, crate::rt::tail(&dir, m.point.len())) {
+            crate::bail!("cgroup: {} is not a directory below /sys/fs/cgroup rsrun can manage", Quoted::str(&dir));
+        }
         hier.push(Hier { ctrls: m.ctrls, mnt: m.point.len(), dir, created: 0, fd: None });
     }
     if layout.mode != Mode::V2 && !hier.iter().any(|h| h.ctrls & ctrl::DEVICES != 0) {
@@ -247,9 +282,27 @@ mod tests {
         let cg = resolve_in(&v2, false, "id", &parse_proc_cgroup("0::/\n")).unwrap();
         assert_eq!(cg.dirs().collect::<Vec<_>>(), ["/sys/fs/cgroup/id"]);
         // A mount whose root is a sub-cgroup (inside a cgroup namespace or bind mount).
-        let sub = layout_from_mountinfo("50 23 0:32 /docker /cg/mem rw - cgroup cgroup rw,memory,devices\n").unwrap();
+        let sub = layout_from_mountinfo("50 23 0:32 /docker /sys/fs/cgroup/m rw - cgroup cgroup rw,memory,devices\n")
+            .unwrap();
         let cg = resolve_in(&sub, false, "id", &parse_proc_cgroup("4:memory,devices:/docker/a\n")).unwrap();
-        assert_eq!(cg.dirs().collect::<Vec<_>>(), ["/cg/mem/a/id"]);
+        assert_eq!(cg.dirs().collect::<Vec<_>>(), ["/sys/fs/cgroup/m/a/id"]);
+    }
+
+    #[test]
+    fn resolve_stays_below_sys_fs_cgroup() {
+        // delete only removes directories below /sys/fs/cgroup (state.rs): create makes no others.
+        let elsewhere = layout_from_mountinfo("50 23 0:32 / /cg/mem rw - cgroup cgroup rw,memory,devices\n").unwrap();
+        let e = resolve_in(&elsewhere, true, "id", &[]).unwrap_err().to_string();
+        assert!(e.contains("\"/cg/mem/id\" is not a directory below /sys/fs/cgroup"), "{e}");
+        // Our own cgroup outside our cgroup namespace: /proc/self/cgroup shows it with "..".
+        let v2 = layout_from_mountinfo("1 2 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n").unwrap();
+        for own in ["0::/../../x/y\n", "0::/a//b/c\n", "0::/a/./b\n"] {
+            assert!(resolve_in(&v2, false, "id", &parse_proc_cgroup(own)).is_err(), "{own}");
+        }
+        let e = resolve_from_texts("1 2 0:1 / /sys/fs/cgroup/../.. rw - cgroup2 cgroup2 rw\n", "", Some("/a"), "id");
+        assert!(e.is_err());
+        let cg = resolve_from_texts(HYBRID, "", Some("/a"), "id").unwrap();
+        assert_eq!(cg.dirs().next(), Some("/sys/fs/cgroup/cpu,cpuacct/a"));
     }
 
     #[test]

@@ -36,6 +36,8 @@ use alloc::vec::Vec;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 
 pub use detect::clean_path;
+#[doc(hidden)]
+pub use detect::resolve_from_texts;
 pub use resources_v2::{blkio_weight_to_io_weight, shares_to_weight};
 
 /// How the host mounts cgroups.

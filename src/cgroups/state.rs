@@ -25,7 +25,8 @@ impl Cgroup {
     }
 
     /// Rebuilds the cgroup from `to_json`'s output, without touching the filesystem. Paths are
-    /// checked (absolute, no "." or ".." components) since `delete` removes what they name.
+    /// checked (below /sys/fs/cgroup, no empty, "." or ".." components) since `delete` removes what
+    /// they name.
     pub fn from_json(v: Value<'_, '_>) -> Result<Self> {
         parse(v).ok_or_else(|| Error::msg("state.json: invalid cgroup record"))
     }
@@ -48,14 +49,14 @@ fn parse(v: Value<'_, '_>) -> Option<Cgroup> {
         let (names, mount, path) = (s("ctrl")?, s("mount")?, s("path")?);
         let created = d.get("created")?.as_u64()?;
         let ctrls = if names.is_empty() { ctrl::UNIFIED } else { ctrl::parse_list(&names) };
-        let clean = |p: &str| p.starts_with('/') && p.split('/').skip(1).all(|c| !matches!(c, "" | "." | ".."));
-        // `delete` removes the last `created` components of `path`: never more than it has.
-        if ctrls == 0 || !clean(&mount) || !clean(&path) || created as usize > path.split('/').count() - 1 {
+        // `delete` removes the last `created` components of `path`: never more than it has, and
+        // never anything outside /sys/fs/cgroup.
+        if ctrls == 0 || !super::detect::is_cgroup_dir(&mount, &path) || created as usize > path.split('/').count() - 1 {
             return None;
         }
         let mut dir = String::from(&*mount);
         dir.push_str(&path);
-        hier.push(Hier { ctrls, mnt: mount.len(), dir, created: created as u16, fd: None });
+        hier.push(Hier { ctrls, mnt: mount.len(), dir, created: u16::try_from(created).ok()?, fd: None });
     }
     Some(Cgroup { mode, hier })
 }
@@ -96,6 +97,11 @@ mod tests {
             r#"{"mode":"v2","dirs":[{"ctrl":"","mount":"/sys/fs/cgroup","path":"/a/../..","created":1}]}"#,
             r#"{"mode":"v2","dirs":[{"ctrl":"","mount":"/sys/fs/cgroup","path":"/a","created":2}]}"#,
             r#"{"mode":"v1","dirs":[{"ctrl":"bogus","mount":"/x","path":"/a","created":1}]}"#,
+            // Only directories below /sys/fs/cgroup are ever removed.
+            r#"{"mode":"v1","dirs":[{"ctrl":"memory","mount":"/home","path":"/user","created":1}]}"#,
+            r#"{"mode":"v1","dirs":[{"ctrl":"memory","mount":"/sys/fs/cgroupx","path":"/a","created":1}]}"#,
+            r#"{"mode":"v1","dirs":[{"ctrl":"memory","mount":"/sys/fs/cgroup/../../etc","path":"/a","created":1}]}"#,
+            r#"{"mode":"v2","dirs":[{"ctrl":"","mount":"/sys/fs/cgroup","path":"/a//b","created":1}]}"#,
         ] {
             let doc = crate::json::parse(bad.as_bytes()).unwrap();
             assert!(Cgroup::from_json(doc.root()).is_err(), "{bad}");

@@ -193,10 +193,7 @@ pub fn main(args: &[&[u8]]) -> i32 {
 }
 
 fn run(args: &[&[u8]]) -> Result<i32> {
-    let mut argv = Vec::with_capacity(args.len());
-    for (i, a) in args.iter().enumerate().skip(1) {
-        argv.push(core::str::from_utf8(a).map_err(|_| Error::msg(format_args!("argument {i} is not valid UTF-8")))?);
-    }
+    let argv = utf8_args(args)?;
     let p = parse::parse(verbs::GLOBAL_FLAGS, &argv, false)?;
     if p.help {
         return help::app();
@@ -209,23 +206,63 @@ fn run(args: &[&[u8]]) -> Result<i32> {
     if g.criu.is_some() {
         crate::log_debug!("--criu is ignored: rsrun does not checkpoint or restore");
     }
-    let Some((&name, rest)) = p.args.split_first() else {
-        return help::app();
+    match command(&p.args)? {
+        Step::AppHelp => help::app(),
+        Step::VerbHelp(verb) => help::verb(verb),
+        Step::Run(cmd) => crate::container::dispatch(&g, cmd),
+    }
+}
+
+fn utf8_args<'a>(args: &[&'a [u8]]) -> Result<Vec<&'a str>> {
+    let mut argv = Vec::with_capacity(args.len());
+    for (i, a) in args.iter().enumerate().skip(1) {
+        argv.push(core::str::from_utf8(a).map_err(|_| Error::msg(format_args!("argument {i} is not valid UTF-8")))?);
+    }
+    Ok(argv)
+}
+
+/// What the words after the global options ask for. Returned once and matched at once: boxing the
+/// command would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Step<'a> {
+    AppHelp,
+    VerbHelp(&'static verbs::Verb),
+    Run(Command<'a>),
+}
+
+fn command<'a>(args: &[&'a str]) -> Result<Step<'a>> {
+    let Some((&name, rest)) = args.split_first() else {
+        return Ok(Step::AppHelp);
     };
     if name == "help" || name == "h" {
         return match rest.first() {
-            None => help::app(),
-            Some(v) => help::verb(verbs::find(v).ok_or_else(|| unknown(v))?),
+            None => Ok(Step::AppHelp),
+            Some(v) => Ok(Step::VerbHelp(verbs::find(v).ok_or_else(|| unknown(v))?)),
         };
     }
     let verb = verbs::find(name).ok_or_else(|| unknown(name))?;
     let p = parse::parse(verb.flags, rest, verb.interleaved).map_err(|e| e.context(name))?;
     if p.help {
-        return help::verb(verb);
+        return Ok(Step::VerbHelp(verb));
     }
     check_count(verb, p.args.len())?;
-    let cmd = verbs::build(verb.name, &p)?;
-    crate::container::dispatch(&g, cmd)
+    Ok(Step::Run(verbs::build(verb.name, &p)?))
+}
+
+/// Everything `main` does with `args` before it acts (no log file, no help text, no verb run):
+/// `Ok(None)` where it would print help or the version. For fuzz/fuzz_targets/cli.rs.
+#[doc(hidden)]
+pub fn parse_only<'a>(args: &[&'a [u8]]) -> Result<Option<(Global<'a>, Command<'a>)>> {
+    let argv = utf8_args(args)?;
+    let p = parse::parse(verbs::GLOBAL_FLAGS, &argv, false)?;
+    if p.help || p.on("version") {
+        return Ok(None);
+    }
+    let g = global(&p)?;
+    Ok(match command(&p.args)? {
+        Step::Run(cmd) => Some((g, cmd)),
+        Step::AppHelp | Step::VerbHelp(_) => None,
+    })
 }
 
 fn unknown(name: &str) -> Error {

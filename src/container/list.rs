@@ -84,7 +84,13 @@ fn tabulate<const N: usize>(out: &mut String, table: &[[String; N]]) {
 /// (name, uid) pairs from /etc/passwd, for the OWNER column; empty if it cannot be read.
 fn passwd() -> Vec<(String, u32)> {
     let Ok(data) = crate::rt::io::read_at(rustix::fs::CWD, "/etc/passwd") else { return Vec::new() };
-    let text = crate::rt::lossy(&data);
+    passwd_names(&data)
+}
+
+/// (name, uid) pairs of passwd text (name:password:uid:...); lines without a numeric uid are skipped.
+#[doc(hidden)]
+pub fn passwd_names(data: &[u8]) -> Vec<(String, u32)> {
+    let text = crate::rt::lossy(data);
     text.lines()
         .filter_map(|l| {
             let mut f = l.split(':');

@@ -174,6 +174,12 @@ fn hierarchies(mountinfo: &str, cgroup: &str) -> Vec<Hierarchy> {
     out
 }
 
+/// (name, controllers, source) of each v1 hierarchy `hierarchies` finds: for fuzz/fuzz_targets/mountinfo.rs.
+#[doc(hidden)]
+pub fn v1_hierarchies(mountinfo: &str, cgroup: &str) -> Vec<(String, String, String)> {
+    hierarchies(mountinfo, cgroup).into_iter().map(|h| (h.name, h.controllers, h.source)).collect()
+}
+
 /// This process's cgroup2 path from `/proc/self/cgroup` ("0::/path").
 fn own_v2_path(cgroup: &str) -> &str {
     cgroup.lines().find_map(|l| l.strip_prefix("0::")).map_or("", |r| crate::rt::trim_end(r, b'/'))

@@ -29,12 +29,15 @@ pub mod user;
 
 // Private parts of `rootfs` (filesystem setup), one concern each.
 mod cgroup;
+#[doc(hidden)]
+pub use cgroup::v1_hierarchies;
 mod copyup;
 mod dev;
 mod idmap;
 mod masks;
 mod mount_opts;
-pub(crate) mod mountinfo;
+#[doc(hidden)]
+pub mod mountinfo;
 mod mounts;
 mod paths;
 mod sys;

@@ -117,7 +117,8 @@ pub fn home_of(uid: u32) -> Vec<u8> {
 }
 
 /// Finds `uid`'s home in passwd text (name:password:uid:gid:gecos:home:shell).
-fn home_in(passwd: &[u8], uid: u32) -> Option<&[u8]> {
+#[doc(hidden)]
+pub fn home_in(passwd: &[u8], uid: u32) -> Option<&[u8]> {
     let mut want = [0u8; 20];
     let want = crate::rt::dec(u64::from(uid), &mut want);
     passwd.split(|b| *b == b'\n').find_map(|line| {

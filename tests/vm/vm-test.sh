@@ -6,8 +6,9 @@
 # Exit status of this script = run.sh's exit status; 124 = VM timed out; 125 = VM ended without result.
 # Env: VM_BINARIES="path ..." extra host binaries (copied with their ldd libraries into the initramfs,
 #      same paths); VM_TIMEOUT (s, default 900); VM_MEM (MiB, default 1024); VM_SMP (default 2);
-#      VM_MODULES="drivers/block/loop ..." extra kernel modules to load (rsrun's copy: the only change
-#      from the shared ../shared/vm/vm-test.sh).
+#      VM_MODULES="drivers/block/loop ..." extra kernel modules to load (rsrun's copy: one of two changes
+#      from the shared ../shared/vm/vm-test.sh; the other: LD_LIBRARY_PATH also covers the unpacked
+#      /lib/x86_64-linux-gnu, where Debian 12 puts libnl-3, so qemu starts on hosts without it).
 set -euo pipefail
 W=$(realpath -m "${1:?workdir}"); T=$(realpath "${2:?testdir containing run.sh}"); ACC=${3:-tcg}
 [ -x "$T/run.sh" ] || { echo "need executable $T/run.sh"; exit 2; }
@@ -69,7 +70,7 @@ chmod +x "$R/init"
 rm -f "$T/rc" "$T/output.txt"
 Q=$W/qemu; A="-accel tcg"; [ "$ACC" = kvm ] && A="-accel kvm"
 set +e
-LD_LIBRARY_PATH=$Q/usr/lib/x86_64-linux-gnu timeout ${VM_TIMEOUT:-900} \
+LD_LIBRARY_PATH=$Q/usr/lib/x86_64-linux-gnu:$Q/lib/x86_64-linux-gnu timeout ${VM_TIMEOUT:-900} \
   $Q/usr/bin/qemu-system-x86_64 -L $Q/usr/share/qemu -L $Q/usr/share/seabios $A \
   -m ${VM_MEM:-1024} -smp ${VM_SMP:-2} -nographic -no-reboot -net none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
