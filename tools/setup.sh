@@ -28,13 +28,22 @@ say() { printf '\n==> %s\n' "$*"; }
 
 say "apt packages"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
+# Another apt (unattended-upgrades after boot, a second setup) may hold the dpkg lock: wait for it
+# rather than fail (DPkg::Lock::Timeout for install; update has no such option, so it is retried).
+apt_get() { apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+tries=0
+until apt-get update; do
+  tries=$((tries + 1))
+  [ $tries -lt 30 ] || { echo "setup.sh: apt-get update keeps failing" >&2; exit 1; }
+  echo "setup.sh: apt-get update failed (another apt running?); retrying in 10 s" >&2
+  sleep 10
+done
 # shellcheck disable=SC2086
-apt-get install -y --no-install-recommends $PACKAGES
+apt_get install -y --no-install-recommends $PACKAGES
 # The engines tests/engines.sh drives, installed as tools/engines.sh would (podman with its
 # recommended helpers, docker.io without).
-apt-get install -y podman
-apt-get install -y --no-install-recommends docker.io
+apt_get install -y podman
+apt_get install -y --no-install-recommends docker.io
 
 # Find cargo: PATH, root's rustup, or (when run through sudo) the invoking user's rustup.
 find_cargo() {
@@ -52,7 +61,7 @@ if cargo=$(find_cargo); then
 else
   toolchain=${RUST_TOOLCHAIN:-1.95.0}
   echo "no cargo found: installing rustup with Rust $toolchain"
-  apt-get install -y --no-install-recommends curl ca-certificates
+  apt_get install -y --no-install-recommends curl ca-certificates
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
     sh -s -- -y --profile minimal --default-toolchain "$toolchain" --component clippy
   PATH=$HOME/.cargo/bin:$PATH
