@@ -342,6 +342,16 @@ fn memory_check_before_update() {
     need_root!();
     let mut t = T::new("check", Some(&mem(|m| m.limit = Some(256 << 20))));
     t.spawn_inside("exec sleep 1000");
+    // On cgroup v2 a process's earlier pages stay charged where they were: wait until the cgroup's
+    // own usage (pages touched after the move, the exec of sleep) is above the limit asked for.
+    let usage = || t.file("memory", "memory.usage_in_bytes", "memory.current").parse::<u64>().unwrap_or(0);
+    for _ in 0..500 {
+        if usage() > 8192 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(usage() > 8192, "the child's usage stays at {}", usage());
     let r = mem(|m| {
         m.limit = Some(4096);
         m.check_before_update = Some(true);
