@@ -6,9 +6,13 @@
 #   2. tests/vm/run-verb-tests.sh: real containers of the static binary next to crun: pause/resume,
 #      update, ps, events, OOM, the eBPF device filter, kill --all, delete --force, and the captured
 #      docker/podman/containerd configs
+#   3. tests/vm/run-systemd-tests.sh: the systemd cgroup driver (--systemd-cgroup) next to crun's,
+#      in the same VM booted with systemd as PID 1 (VM_INIT=systemd; systemd and dbus-daemon are
+#      fetched once with apt-get download)
 set -euo pipefail
 [ -z "${SKIP_VM:-}" ] || { echo "vm: skipped (SKIP_VM)"; exit 0; }
 cd "$(dirname "$0")/.."
 export VM_WORK=${VM_WORK:-/tmp/rsrun-vm-work}
 tests/vm/run-cgroup-tests.sh
 tests/vm/run-verb-tests.sh
+tests/vm/run-systemd-tests.sh

@@ -9,6 +9,7 @@ mod v1;
 
 pub use emit::program;
 pub use rules::{Access, DEFAULT_ALLOWED, DeviceKind, DeviceRule, with_defaults};
+pub(crate) use rules::live_rules;
 pub use v1::{V1Line, v1_lines};
 
 use crate::error::{Context, Error, Result};

@@ -198,7 +198,7 @@ pub(crate) fn resolve_in(layout: &Layout, abs: bool, inner: &str, own: &[(u16, &
         // As runc: without the devices controller the container would see every host device.
         crate::bail!("cgroup v1: the devices controller is not mounted");
     }
-    Ok(Cgroup { mode: layout.mode, hier })
+    Ok(Cgroup { mode: layout.mode, hier, systemd: None })
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ impl Fake {
             let (mnt, dir) = (mnt.to_str().unwrap().to_string(), dir.to_str().unwrap().to_string());
             hier.push(Hier { ctrls: *ctrls, mnt: mnt.len(), dir, created: 0, fd: None });
         }
-        Fake { base, cg: Cgroup { mode, hier } }
+        Fake { base, cg: Cgroup { mode, hier, systemd: None } }
     }
 
     fn apply(&self, r: &Resources<'_>) -> Result<(), String> {

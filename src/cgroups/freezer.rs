@@ -51,6 +51,9 @@ impl Cgroup {
     /// forks in between. Either way a v1 freezer ends thawed: tasks frozen by it do not even die of
     /// SIGKILL until thawed (whoever kills a paused container another way must `thaw` after).
     pub fn kill_all(&self, sig: Signal) -> Result<()> {
+        if !self.owned() {
+            return Ok(());
+        }
         if sig == Signal::KILL
             && let Some(h) = self.unified()
         {
@@ -59,6 +62,10 @@ impl Cgroup {
                     if self.mode != Mode::V2 {
                         let _ = self.thaw();
                     }
+                    return Ok(());
+                }
+                // systemd removes a scope's cgroup when its last process is gone: nothing to kill.
+                Err(Errno::NOENT) if self.systemd.is_some() && rustix::fs::access(crate::rt::cs(&h.dir), rustix::fs::Access::EXISTS).is_err() => {
                     return Ok(());
                 }
                 Err(Errno::NOENT) => {}

@@ -26,6 +26,7 @@ mod resources_v1;
 mod resources_v2;
 mod state;
 mod stats;
+pub mod systemd;
 mod v1;
 mod v2;
 
@@ -143,6 +144,8 @@ impl Hier {
 pub struct Cgroup {
     pub(crate) mode: Mode,
     pub(crate) hier: Vec<Hier>,
+    /// The systemd unit holding the cgroup (`--systemd-cgroup`); None with the cgroupfs driver.
+    pub(crate) systemd: Option<alloc::boxed::Box<systemd::Scope>>,
 }
 
 /// Why resources are being written: a fresh cgroup, or `update` of a running container.
@@ -157,8 +160,8 @@ impl Cgroup {
     /// `apply_devices`). `cgroups_path` is `linux.cgroupsPath` (absent or empty: `id` relative to the
     /// runtime's own cgroup, as runc does). On error, whatever was created is removed again.
     pub fn create(cgroups_path: Option<&str>, id: &str, res: Option<&Resources<'_>>) -> Result<Self> {
-        let mut cg = Self::prepare(cgroups_path, id)?;
-        if let Err(e) = cg.finish(res) {
+        let mut cg = Self::prepare(cgroups_path, id, false)?;
+        if let Err(e) = cg.finish(res, 0) {
             let _ = cg.destroy();
             return Err(e);
         }
@@ -169,7 +172,14 @@ impl Cgroup {
     /// a pure v2 host), which clone3 needs for CLONE_INTO_CGROUP. `finish` does the rest; `create`
     /// splits this way so the v1 directories and limits can be made while the container init
     /// already sets itself up. On error, whatever was created is removed again.
-    pub fn prepare(cgroups_path: Option<&str>, id: &str) -> Result<Self> {
+    ///
+    /// `systemd`: the systemd driver (`--systemd-cgroup`): nothing is made yet, systemd is only
+    /// reached; `finish` starts the unit with the init in it, so clone3 goes without
+    /// CLONE_INTO_CGROUP.
+    pub fn prepare(cgroups_path: Option<&str>, id: &str, systemd: bool) -> Result<Self> {
+        if systemd {
+            return systemd::prepare(cgroups_path, id);
+        }
         let layout = detect::detect()?;
         let mut cg = detect::resolve(&layout, cgroups_path, id)?;
         if let Err(e) = cg.make(true, None) {
@@ -180,9 +190,18 @@ impl Cgroup {
     }
 
     /// The second half of `create`: the v1 directories and every limit of `res`. The caller
-    /// destroys the cgroup if this fails.
-    pub fn finish(&mut self, res: Option<&Resources<'_>>) -> Result<()> {
-        self.make(false, res)?;
+    /// destroys the cgroup if this fails. With systemd: the unit is started with `pid` (the
+    /// container init) in it, then the limits are written to its files as well (as runc).
+    pub fn finish(&mut self, res: Option<&Resources<'_>>, pid: u32) -> Result<()> {
+        if let Some(s) = &self.systemd {
+            s.start(pid, res)?;
+            let h = self.hier.first_mut().ok_or_else(|| Error::msg("cgroup: no hierarchy"))?;
+            h.created = 1;
+            v2::enable_controllers(h)?;
+            h.fd = Some(fsio::open_dir(&h.dir)?);
+        } else {
+            self.make(false, res)?;
+        }
         match res {
             Some(r) => self.apply(r, Apply::Create),
             None => Ok(()),
@@ -215,6 +234,9 @@ impl Cgroup {
     /// `update`: writes the resources again (only the fields that are set), honouring
     /// `memory.checkBeforeUpdate`.
     pub fn update(&self, res: &Resources<'_>) -> Result<()> {
+        if let Some(s) = &self.systemd {
+            s.update(res)?;
+        }
         self.apply(res, Apply::Update)
     }
 
@@ -316,10 +338,19 @@ impl Cgroup {
     /// Removes the directories rsrun created, deepest first, including sub-cgroups the container
     /// made inside its own cgroup. Waits briefly while killed processes leave (EBUSY).
     pub fn destroy(&self) -> Result<()> {
+        let mut stop_err = None;
+        if let Some(s) = &self.systemd {
+            if !s.started.get() {
+                return Ok(()); // nothing was made
+            }
+            // Stopped through systemd first; what is left (sub-cgroups of a delegated scope) is
+            // removed below. A failed stop only matters if the directory stays.
+            stop_err = s.stop().err();
+        }
         let mut first = None;
         for h in self.hier.iter().rev() {
             if let Err(e) = fsio::remove_created(h) {
-                first.get_or_insert(e);
+                first.get_or_insert(stop_err.take().unwrap_or(e));
             }
         }
         first.map_or(Ok(()), Err)
@@ -334,6 +365,34 @@ impl Cgroup {
             ctrl::names(h.ctrls, &mut names);
             (crate::rt::head(&h.dir, h.mnt), h.dir.as_str(), names)
         })
+    }
+
+    /// The `org.systemd.property.*` annotations as properties of the unit (systemd driver; nothing
+    /// to do otherwise). Checked here, before the unit is started.
+    pub fn add_unit_properties(&mut self, annotations: &crate::spec::Map<'_, crate::spec::Str<'_>>) -> Result<()> {
+        if let Some(s) = &mut self.systemd {
+            s.extra = systemd::annotations::properties(annotations)?.buf;
+        }
+        Ok(())
+    }
+
+    /// In the container init right after clone3: closes what it must not keep (the D-Bus
+    /// connection of the systemd driver). Nothing to do with the cgroupfs driver.
+    pub fn close_in_child(&self) {
+        if let Some(s) = &self.systemd {
+            s.close_in_child();
+        }
+    }
+
+    /// Whether the cgroup is the container's to act on: a systemd unit only once it is started
+    /// (a unit of the same name may belong to someone else).
+    pub(crate) fn owned(&self) -> bool {
+        self.systemd.as_ref().is_none_or(|s| s.started.get())
+    }
+
+    /// The systemd unit of the container (`--systemd-cgroup`).
+    pub fn systemd_unit(&self) -> Option<&str> {
+        self.systemd.as_ref().map(|s| s.unit.as_str())
     }
 
     pub fn mode(&self) -> Mode {

@@ -1,7 +1,8 @@
 //! The cgroup as stored in the container's state.json between verbs:
 //! `{"mode":"hybrid","dirs":[{"ctrl":"cpu,cpuacct","mount":"/sys/fs/cgroup/cpu,cpuacct",
 //! "path":"/docker/c1","created":1},…]}`. `ctrl` is "" for the cgroup2 hierarchy; `created` is how
-//! many trailing components of `path` rsrun made (what `delete` removes).
+//! many trailing components of `path` rsrun made (what `delete` removes). With the systemd driver
+//! a `"systemd":{"unit":"rsrun-c1.scope","user":false}` member names the unit `delete` stops.
 use super::{Cgroup, Hier, Mode, ctrl};
 use crate::error::{Error, Result};
 use crate::json::{Kind, Value, Writer};
@@ -21,7 +22,11 @@ impl Cgroup {
                 .field_u64("created", h.created as u64)
                 .end_object();
         }
-        w.end_array().end_object();
+        w.end_array();
+        if let Some(s) = &self.systemd {
+            w.key("systemd").begin_object().field_str("unit", &s.unit).field_bool("user", s.user).end_object();
+        }
+        w.end_object();
     }
 
     /// Rebuilds the cgroup from `to_json`'s output, without touching the filesystem. Paths are
@@ -58,7 +63,20 @@ fn parse(v: Value<'_, '_>) -> Option<Cgroup> {
         dir.push_str(&path);
         hier.push(Hier { ctrls, mnt: mount.len(), dir, created: u16::try_from(created).ok()?, fd: None });
     }
-    Some(Cgroup { mode, hier })
+    let systemd = match v.get("systemd") {
+        None => None,
+        Some(sd) => {
+            let unit = sd.get("unit")?.as_str()?.get();
+            let user = sd.get("user")?.as_bool()?;
+            // The unit name goes to systemd as it is: the characters systemd allows only.
+            let ok = |c: u8| c.is_ascii_alphanumeric() || b":_.\\@-".contains(&c);
+            if unit.is_empty() || !unit.bytes().all(ok) {
+                return None;
+            }
+            Some(alloc::boxed::Box::new(super::systemd::Scope::recorded(&unit, user)))
+        }
+    };
+    Some(Cgroup { mode, hier, systemd })
 }
 
 #[cfg(test)]
@@ -79,6 +97,7 @@ mod tests {
                 },
                 Hier { ctrls: ctrl::UNIFIED, mnt: 22, dir: "/sys/fs/cgroup/unified/a/b".into(), created: 1, fd: None },
             ],
+            systemd: None,
         };
         let mut w = Writer::new();
         cg.to_json(&mut w);
@@ -92,11 +111,20 @@ mod tests {
         let mut w2 = Writer::new();
         back.to_json(&mut w2);
         assert_eq!(w.as_bytes(), w2.as_bytes());
+        let sd = r#"{"mode":"v2","dirs":[{"ctrl":"","mount":"/sys/fs/cgroup","path":"/system.slice/rsrun-c.scope","created":1}],"systemd":{"unit":"rsrun-c.scope","user":false}}"#;
+        let doc = crate::json::parse(sd.as_bytes()).unwrap();
+        let back = Cgroup::from_json(doc.root()).unwrap();
+        assert_eq!(back.systemd_unit(), Some("rsrun-c.scope"));
+        let mut w3 = Writer::new();
+        back.to_json(&mut w3);
+        assert_eq!(w3.as_bytes(), sd.as_bytes());
         for bad in [
             r#"{"mode":"v3","dirs":[]}"#,
             r#"{"mode":"v2","dirs":[{"ctrl":"","mount":"/sys/fs/cgroup","path":"/a/../..","created":1}]}"#,
             r#"{"mode":"v2","dirs":[{"ctrl":"","mount":"/sys/fs/cgroup","path":"/a","created":2}]}"#,
             r#"{"mode":"v1","dirs":[{"ctrl":"bogus","mount":"/x","path":"/a","created":1}]}"#,
+            r#"{"mode":"v2","dirs":[],"systemd":{"unit":"a/b","user":false}}"#,
+            r#"{"mode":"v2","dirs":[],"systemd":{"unit":"a.scope"}}"#,
             // Only directories below /sys/fs/cgroup are ever removed.
             r#"{"mode":"v1","dirs":[{"ctrl":"memory","mount":"/home","path":"/user","created":1}]}"#,
             r#"{"mode":"v1","dirs":[{"ctrl":"memory","mount":"/sys/fs/cgroupx","path":"/a","created":1}]}"#,

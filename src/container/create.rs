@@ -69,7 +69,7 @@ pub fn create(g: &Global, o: &CreateOpts) -> Result<Created> {
 
     let container = Store::new(&g.root).create(o.id)?;
     let mut undo = Undo { container: Some(container), init: None, cgroup: None };
-    match setup(o, euid, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
+    match setup(g, o, euid, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, &mut undo) {
         Ok((state, pidfd)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
             Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take() })
@@ -128,6 +128,7 @@ fn rootfs_path(spec: &Spec, bundle: &str) -> Result<String> {
 
 #[allow(clippy::too_many_arguments)]
 fn setup(
+    g: &Global,
     o: &CreateOpts,
     euid: u32,
     spec: &Spec,
@@ -145,7 +146,12 @@ fn setup(
     // Only the cgroup2 directory exists before clone3 (CLONE_INTO_CGROUP needs it); the v1
     // directories, the limits and the device filter are made after it, while the init sets itself
     // up on the other CPU (see Context::cgroups_ready).
-    undo.cgroup = Some(Cgroup::prepare(linux.and_then(|l| l.cgroups_path.as_deref()), o.id.as_str())?);
+    // With --systemd-cgroup nothing is made yet: systemd creates the unit around the init after
+    // clone3 (PIDs=[init]), so clone_into_fd is None and the init waits in rsrun's cgroup.
+    let cgroups_path = linux.and_then(|l| l.cgroups_path.as_deref());
+    let mut cg = Cgroup::prepare(cgroups_path, o.id.as_str(), g.systemd_cgroup)?;
+    cg.add_unit_properties(&spec.annotations)?;
+    undo.cgroup = Some(cg);
     let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
 
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
@@ -205,6 +211,7 @@ fn setup(
             // SAFETY: the fd belongs to this (child) process's copy of the table; the parent's
             // `Container` value is never used or dropped here (the child ends in exec or exit).
             unsafe { rustix::io::close(rustix::fd::AsRawFd::as_raw_fd(&c.dir())) };
+            cgroup.close_in_child();
             // The parent's end stays open here until exec closes it (close-on-exec): it keeps
             // nothing alive, and a close(2) is not needed.
             core::mem::forget(parent_end);
@@ -247,7 +254,7 @@ fn setup(
 
     // The second half of the cgroup while the init sets up: v1 directories, limits, device filter.
     let cgroup = undo.cgroup.as_mut().ok_or_else(|| Error::msg("internal: no cgroup"))?;
-    cgroup.finish(resources)?;
+    cgroup.finish(resources, state.pid as u32)?;
     if !init_joins_cgroups {
         cgroup.join_v1(state.pid as u32)?;
     }

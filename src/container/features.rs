@@ -82,8 +82,8 @@ pub fn document() -> alloc::vec::Vec<u8> {
         .begin_object()
         .field_bool("v1", true)
         .field_bool("v2", true)
-        .field_bool("systemd", false)
-        .field_bool("systemdUser", false)
+        .field_bool("systemd", true)
+        .field_bool("systemdUser", true)
         .field_bool("rdma", false)
         .end_object();
     w.key("seccomp").begin_object().field_bool("enabled", true);

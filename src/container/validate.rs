@@ -14,7 +14,8 @@
 //! - rootless (rsrun run with an euid other than 0, runc's RootlessEUID): a user namespace is
 //!   required, id-mapped mounts are refused;
 //! - hooks: absolute paths, no NUL bytes, positive timeouts;
-//! - `linux.cgroupsPath`: no NUL byte; with --systemd-cgroup the "slice:prefix:name" form;
+//! - `linux.cgroupsPath`: no NUL byte; with --systemd-cgroup the "slice:prefix:name" form (the
+//!   systemd driver's own checks, run before anything is made);
 //! - resources that are wrong on every host (memory+swap below memory);
 //! - mounts, devices, rootfsPropagation (src/init/rootfs.rs), the process (src/init/process.rs).
 //!
@@ -46,7 +47,7 @@ pub fn check(spec: &Spec, inv: &Invocation) -> Result<()> {
     hooks(spec)?;
     if let Some(l) = spec.linux.as_ref() {
         if let Some(p) = l.cgroups_path.as_deref() {
-            cgroups_path(p, inv.systemd_cgroup).context("linux.cgroupsPath")?;
+            cgroups_path(p, inv.systemd_cgroup)?;
         }
         if let Some(m) = l.resources.as_ref().and_then(|r| r.memory.as_ref())
             && let (Some(limit), Some(swap)) = (m.limit, m.swap)
@@ -214,27 +215,15 @@ fn hooks(spec: &Spec) -> Result<()> {
 }
 
 /// cgroupfs takes any path (absolute, or relative to rsrun's own cgroup; src/cgroups/detect.rs).
-/// The systemd driver names units: "slice:prefix:name", where slice is empty (the default) or a
-/// slice unit ("machine.slice", no '/' and no "--"), and name is not empty.
+/// The systemd driver names units: "slice:prefix:name", checked here with the driver's own rules
+/// (src/cgroups/systemd) before anything is made.
 fn cgroups_path(p: &str, systemd: bool) -> Result<()> {
     if p.contains('\0') {
-        crate::bail!("contains a NUL byte");
+        crate::bail!("linux.cgroupsPath: contains a NUL byte");
     }
-    if !systemd || p.is_empty() {
-        return Ok(());
-    }
-    let mut parts = p.split(':');
-    let (Some(slice), Some(prefix), Some(name), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        crate::bail!("expected \"slice:prefix:name\" for systemd cgroups (--systemd-cgroup), got {}", Quoted::str(p));
-    };
-    if !slice.is_empty() && (!slice.ends_with(".slice") || slice.contains('/') || slice.as_bytes().windows(2).any(|w| w == b"--")) {
-        crate::bail!("invalid slice name {} (a systemd slice unit: \"name.slice\")", Quoted::str(slice));
-    }
-    if prefix.contains('/') || name.contains('/') {
-        crate::bail!("{} must not contain '/' in prefix or name", Quoted::str(p));
-    }
-    if name.is_empty() {
-        crate::bail!("{}: the name part must not be empty", Quoted::str(p));
+    if systemd && !p.is_empty() {
+        let (slice, _, _) = crate::cgroups::systemd::names(Some(p), "id", false)?;
+        crate::cgroups::systemd::expand_slice(&slice).context("linux.cgroupsPath")?;
     }
     Ok(())
 }
@@ -250,7 +239,8 @@ mod tests {
             assert!(cgroups_path(ok, false).is_ok(), "{ok}");
         }
         for bad in ["/a/b", "a:b", "a:b:c:d", "system:docker:abc", "a/b.slice:p:n", "a--b.slice:p:n", "x.slice:p:", "x.slice:p/q:n"] {
-            assert!(cgroups_path(bad, true).is_err(), "{bad}");
+            let e = cgroups_path(bad, true).unwrap_err().to_string();
+            assert!(e.starts_with("linux.cgroupsPath: "), "{bad}: {e}");
         }
         assert!(cgroups_path("/a/b", false).is_ok() && cgroups_path("", true).is_ok());
         assert!(cgroups_path("a\0b", false).unwrap_err().to_string().contains("NUL"));
