@@ -273,6 +273,37 @@ fn kill_all_reaches_the_children_of_the_init() {
     leaks.assert_clean();
 }
 
+/// `kill --all` of a *stopped* container signals what is left in its cgroup, as runc does: in a pod
+/// (PID namespace shared with the sandbox) a container's processes outlive its init, and
+/// containerd's shim ends them with `kill --all <id> KILL` once the init has exited; a refusal
+/// ("container not running") leaves them running. With the cgroup empty it still succeeds; a plain
+/// `kill` of a stopped container is refused by both.
+#[test]
+fn kill_all_of_a_stopped_container_ends_what_outlived_the_init() {
+    for rt in [Runtime::rsrun(), Runtime::runc()] {
+        let bundle = Bundle::new();
+        // No PID namespace of its own: the init's exit does not take the background sleep along.
+        bundle.patch(r#".linux.namespaces |= map(select(.type != "pid"))"#);
+        bundle.sh("sleep 1000 & sleep 1");
+        let id = unique_id("kill-all-stopped");
+        let leaks = LeakCheck::new(&rt, &bundle, &id);
+        rt.create(&bundle, &id).assert_ok();
+        rt.start(&id).assert_ok();
+        let init = rt.pid(&id).unwrap();
+        let procs = if is_v2() { cg_dir(init, "") } else { cg_dir(init, "devices") }.join("cgroup.procs");
+        assert_eq!(rt.wait_status(&id, "stopped", Duration::from_secs(10)).as_deref(), Some("stopped"), "{}", rt.name());
+        let left: Vec<i32> = fs::read_to_string(&procs).unwrap().lines().map(|l| l.parse().unwrap()).collect();
+        assert_eq!(left.len(), 1, "{}: the background sleep outlives the init: {left:?}", rt.name());
+        rt.run(&["kill", "--all", &id, "KILL"]).assert_ok();
+        assert!(wait_for(Duration::from_secs(5), || gone(left[0]).then_some(())).is_some(), "{}: sleep survived", rt.name());
+        rt.run(&["kill", "--all", &id, "KILL"]).assert_ok();
+        let out = rt.kill(&id, "KILL");
+        assert!(!out.success() && out.stderr.contains("not running"), "{}: {out:?}", rt.name());
+        rt.delete(&id).assert_ok();
+        leaks.assert_clean();
+    }
+}
+
 /// `update` with runc's flags, then with docker's JSON on stdin, then with a JSON of zeros (which
 /// changes nothing): the kernel files end up as runc leaves them.
 #[test]

@@ -28,9 +28,9 @@ install_packages() {
   local need=()
   command -v podman >/dev/null || need+=(podman)
   command -v busybox >/dev/null || need+=(busybox-static)
-  if ((${#need[@]})); then apt-get update -qq; apt-get install -y -qq "${need[@]}" >/dev/null; fi
+  if ((${#need[@]})); then apt-get -o DPkg::Lock::Timeout=600 update -qq; apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null; fi
   if ! command -v dockerd >/dev/null; then
-    apt-get update -qq; apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -qq; apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends docker.io >/dev/null
   fi
 }
 

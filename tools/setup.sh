@@ -9,7 +9,9 @@
 #
 # 1. apt packages: the reference runtimes (crun, runc), busybox-static for test bundles, strace and
 #    hyperfine for benches, jq for config edits, python3 + python3-seccomp, headers and a C toolchain
-#    (g++ too: libFuzzer, built by the fuzz targets' libfuzzer-sys, is C++).
+#    (g++ too: libFuzzer, built by the fuzz targets' libfuzzer-sys, is C++); for tests/cri.sh
+#    (tools/cri.sh): containerd with its CRI plugin, the CNI plugins, iproute2, and Debian's
+#    python3-grpcio, python3-protobuf, protobuf-compiler, python3-yaml for the CRI client.
 # 2. Rust: assumed installed (stable >= 1.88, with clippy; developed on 1.95). If no cargo is found,
 #    rustup installs RUST_TOOLCHAIN (default 1.95.0, minimal profile + clippy) for root.
 # 3. tools/cgroup-hybrid-for-crun.sh (crun on hybrid cgroup hosts; a no-op elsewhere).
@@ -20,7 +22,9 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 
 PACKAGES="crun runc busybox-static strace hyperfine jq python3 python3-seccomp linux-libc-dev gcc make
-  libc6-dev binutils git procps util-linux g++"
+  libc6-dev binutils git procps util-linux g++
+  containerd containernetworking-plugins iproute2 python3-grpcio python3-protobuf protobuf-compiler
+  python3-yaml"
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -28,22 +32,13 @@ say() { printf '\n==> %s\n' "$*"; }
 
 say "apt packages"
 export DEBIAN_FRONTEND=noninteractive
-# Another apt (unattended-upgrades after boot, a second setup) may hold the dpkg lock: wait for it
-# rather than fail (DPkg::Lock::Timeout for install; update has no such option, so it is retried).
-apt_get() { apt-get -o DPkg::Lock::Timeout=600 "$@"; }
-tries=0
-until apt-get update; do
-  tries=$((tries + 1))
-  [ $tries -lt 30 ] || { echo "setup.sh: apt-get update keeps failing" >&2; exit 1; }
-  echo "setup.sh: apt-get update failed (another apt running?); retrying in 10 s" >&2
-  sleep 10
-done
+apt-get -o DPkg::Lock::Timeout=600 update
 # shellcheck disable=SC2086
-apt_get install -y --no-install-recommends $PACKAGES
+apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $PACKAGES
 # The engines tests/engines.sh drives, installed as tools/engines.sh would (podman with its
 # recommended helpers, docker.io without).
-apt_get install -y podman
-apt_get install -y --no-install-recommends docker.io
+apt-get -o DPkg::Lock::Timeout=600 install -y podman
+apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends docker.io
 
 # Find cargo: PATH, root's rustup, or (when run through sudo) the invoking user's rustup.
 find_cargo() {
@@ -61,7 +56,7 @@ if cargo=$(find_cargo); then
 else
   toolchain=${RUST_TOOLCHAIN:-1.95.0}
   echo "no cargo found: installing rustup with Rust $toolchain"
-  apt_get install -y --no-install-recommends curl ca-certificates
+  apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends curl ca-certificates
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
     sh -s -- -y --profile minimal --default-toolchain "$toolchain" --component clippy
   PATH=$HOME/.cargo/bin:$PATH

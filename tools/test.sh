@@ -14,8 +14,10 @@
 #     checked for leftovers (fds, mounts, cgroups, state, processes, kernel memory)
 #  8. optional suites, run on this host when their script exists: tests/vm.sh (boots the cgroup v2
 #     VM; the script run *inside* it is tests/vm/run.sh, never run here), tests/engines.sh (podman,
-#     docker, containerd), tests/budgets.sh (syscall/RSS/size budgets via bench/), tests/fuzz-smoke.sh
-#     (each fuzz target a few seconds, nightly toolchain; docs/fuzzing.md)
+#     docker, containerd), tests/cri.sh (containerd's CRI with an rsrun runtime handler, driven by
+#     tools/cri.sh), tests/pods.sh (podman pods and kube play), tests/budgets.sh (syscall/RSS/size
+#     budgets via bench/), tests/fuzz-smoke.sh (each fuzz target a few seconds, nightly toolchain;
+#     docs/fuzzing.md)
 #  9. nothing left behind under this run's test directory
 #
 # Test files go to RSRUN_TEST_DIR (default /tmp/rsrun-tests/run-PID, private to this run).
@@ -79,7 +81,7 @@ step "soak: tests/soak.sh"
 tests/soak.sh
 
 if [ -z "${SKIP_OPTIONAL:-}" ]; then
-  for suite in tests/vm.sh tests/engines.sh tests/budgets.sh tests/fuzz-smoke.sh; do
+  for suite in tests/vm.sh tests/engines.sh tests/cri.sh tests/pods.sh tests/budgets.sh tests/fuzz-smoke.sh; do
     if [ -x "$suite" ]; then
       step "optional suite $suite"
       "$suite"
