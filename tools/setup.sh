@@ -9,9 +9,10 @@
 #
 # 1. apt packages: the reference runtimes (crun, runc), busybox-static for test bundles, strace and
 #    hyperfine for benches, jq for config edits, python3 + python3-seccomp, headers and a C toolchain
-#    (g++ too: libFuzzer, built by the fuzz targets' libfuzzer-sys, is C++); for tests/cri.sh
-#    (tools/cri.sh): containerd with its CRI plugin, the CNI plugins, iproute2, and Debian's
-#    python3-grpcio, python3-protobuf, protobuf-compiler, python3-yaml for the CRI client.
+#    (g++ too: libFuzzer, built by the fuzz targets' libfuzzer-sys, is C++); tmux (tests/engines.sh
+#    drives `-it` sessions through a real pty with it); for tests/cri.sh (tools/cri.sh): containerd
+#    with its CRI plugin, the CNI plugins, iproute2, and Debian's python3-grpcio, python3-protobuf,
+#    protobuf-compiler, python3-yaml for the CRI client.
 # 2. Rust: assumed installed (stable >= 1.88, with clippy; developed on 1.95). If no cargo is found,
 #    rustup installs RUST_TOOLCHAIN (default 1.95.0, minimal profile + clippy) for root.
 # 3. tools/cgroup-hybrid-for-crun.sh (crun on hybrid cgroup hosts; a no-op elsewhere).
@@ -22,7 +23,7 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 
 PACKAGES="crun runc busybox-static strace hyperfine jq python3 python3-seccomp linux-libc-dev gcc make
-  libc6-dev binutils git procps util-linux g++
+  libc6-dev binutils git procps util-linux g++ tmux
   containerd containernetworking-plugins iproute2 python3-grpcio python3-protobuf protobuf-compiler
   python3-yaml"
 

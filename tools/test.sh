@@ -14,10 +14,10 @@
 #     checked for leftovers (fds, mounts, cgroups, state, processes, kernel memory)
 #  8. optional suites, run on this host when their script exists: tests/vm.sh (boots the cgroup v2
 #     VM; the script run *inside* it is tests/vm/run.sh, never run here), tests/engines.sh (podman,
-#     docker, containerd), tests/cri.sh (containerd's CRI with an rsrun runtime handler, driven by
-#     tools/cri.sh), tests/pods.sh (podman pods and kube play), tests/budgets.sh (syscall/RSS/size
-#     budgets via bench/), tests/fuzz-smoke.sh (each fuzz target a few seconds, nightly toolchain;
-#     docs/fuzzing.md)
+#     docker, containerd, runc then rsrun; takes /tmp/rsrun-engines.lock), tests/cri.sh (containerd's
+#     CRI with an rsrun runtime handler, driven by tools/cri.sh), tests/pods.sh (podman pods and kube
+#     play), tests/budgets.sh (syscall/RSS/size budgets via bench/), tests/fuzz-smoke.sh (each fuzz
+#     target a few seconds, nightly toolchain; docs/fuzzing.md)
 #  9. nothing left behind under this run's test directory
 #
 # Test files go to RSRUN_TEST_DIR (default /tmp/rsrun-tests/run-PID, private to this run).
