@@ -5,7 +5,7 @@
 # delete -f of the bench bundle (as bench/lifecycle.sh). Prints each mean and median as a multiple
 # of the floor's, and the floor's syscall count (strace -f -c).
 #
-#   sudo bench/floor.sh [RUNTIME...]      default: target/release/rsrun crun
+#   bench/floor.sh [RUNTIME...]      default: target/release/rsrun crun
 #
 # Environment: RUNS (default 100), WARMUP (default 10).
 . "$(dirname "$0")/lib.sh"

@@ -3,8 +3,8 @@
 # for each runtime, all in ONE hyperfine run so the numbers are comparable, then print each mean as a
 # ratio to crun's (or to the first runtime's when crun is not measured).
 #
-#   sudo bench/lifecycle.sh [RUNTIME...]      RUNTIME: a name in PATH or a path; default: crun runc
-#   e.g. sudo bench/lifecycle.sh crun runc target/release/rsrun
+#   bench/lifecycle.sh [RUNTIME...]      RUNTIME: a name in PATH or a path; default: crun runc
+#   e.g. bench/lifecycle.sh crun runc target/release/rsrun
 #
 # Environment: RUNS (hyperfine --runs, default 50), WARMUP (default 5), HYPERFINE_ARGS (extra).
 # The three verbs run through bench/out/rss -q (no shell: hyperfine -N), which adds 8 syscalls and

@@ -3,7 +3,7 @@
 # that adds nothing to the figure). Includes the processes each verb waits for, not the container
 # init that `create` leaves running.
 #
-#   sudo bench/rss.sh [RUNTIME...]            default: crun runc
+#   bench/rss.sh [RUNTIME...]            default: crun runc
 #
 # ROUNDS (default 5) lifecycles per runtime; the table shows the median and, in brackets, the max.
 # Raw lines: bench/out/rss-RUNTIME.txt.

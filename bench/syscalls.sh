@@ -3,7 +3,7 @@
 # `strace -f -c` over all three verbs, every process and thread included (the runtime, the container
 # init it forks, helpers it spawns, and the container's /bin/true itself).
 #
-#   sudo bench/syscalls.sh [RUNTIME...]       default: crun runc
+#   bench/syscalls.sh [RUNTIME...]       default: crun runc
 #   VERBOSE=1 ...                             also print the top syscalls of each runtime
 #
 # The verbs run under bench/out/rss -q, whose own 8 syscalls (execve, 3 x fork + wait4, exit_group) are

@@ -61,6 +61,40 @@ pub fn name(f: CloneFlags) -> &'static str {
     NAMES.iter().find(|(x, _)| *x == f).map_or("unknown", |(_, n)| n)
 }
 
+/// Why clone3 or unshare refused to make the namespaces `flags` (error path only): a namespace type
+/// the kernel was built without (no /proc/self/ns/<type>, runc's check) or user namespaces that are
+/// disabled or used up, named as the config field; anything else is `what: errno`.
+pub fn refused(what: &str, flags: CloneFlags, e: rustix::io::Errno) -> Error {
+    const PROC_NAMES: [(CloneFlags, &str); 8] = [
+        (CloneFlags::NEWPID, "pid"),
+        (CloneFlags::NEWNET, "net"),
+        (CloneFlags::NEWNS, "mnt"),
+        (CloneFlags::NEWIPC, "ipc"),
+        (CloneFlags::NEWUTS, "uts"),
+        (CloneFlags::NEWUSER, "user"),
+        (CloneFlags::NEWCGROUP, "cgroup"),
+        (CloneFlags::NEWTIME, "time"),
+    ];
+    for (f, file) in PROC_NAMES {
+        if flags.contains(f) {
+            let path = crate::rt::cat(&["/proc/self/ns/", file]);
+            if rustix::fs::access(cs(&path), rustix::fs::Access::EXISTS) == Err(rustix::io::Errno::NOENT) {
+                return Error::msg(format_args!(
+                    "linux.namespaces: this kernel has no {} namespaces ({path} missing)",
+                    name(f)
+                ));
+            }
+        }
+    }
+    if e == rustix::io::Errno::NOSPC && flags.contains(CloneFlags::NEWUSER) {
+        return Error::sys(
+            "linux.namespaces: no new user namespace allowed (see /proc/sys/user/max_user_namespaces)",
+            e,
+        );
+    }
+    Error::sys(what, e)
+}
+
 /// The order namespaces are joined in: user first (joining it gives the capabilities needed in
 /// the namespaces it owns), mount late (paths of later joins are resolved before it changes).
 const JOIN_ORDER: [CloneFlags; 8] = [
@@ -129,4 +163,19 @@ pub fn plan(spec: &Spec) -> Result<Plan> {
         all |= *f;
     }
     Ok(Plan { clone, unshare, join, all, pid_fork, time_offsets })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustix::io::Errno;
+
+    #[test]
+    fn refusals_are_explained() {
+        // This kernel has every namespace type: the plain error, or the user namespace limit.
+        assert_eq!(refused("clone3", CloneFlags::NEWPID, Errno::INVAL).to_string(), "clone3: Invalid argument");
+        let e = refused("clone3", CloneFlags::NEWUSER | CloneFlags::NEWNS, Errno::NOSPC).to_string();
+        assert!(e.starts_with("linux.namespaces: no new user namespace allowed"), "{e}");
+        assert_eq!(name(CloneFlags::NEWNET), "network");
+    }
 }

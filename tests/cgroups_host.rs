@@ -107,6 +107,28 @@ impl Drop for T {
     }
 }
 
+/// Whether a new cgroup on this host has the v1 file of `ctrl` or the v2 file (optional kernel
+/// features: swap accounting, realtime group scheduling, huge page sizes): a probe cgroup made and
+/// destroyed here. Prints "skipped: ..." naming `part` when it has not.
+fn host_has(part: &str, ctrl: &str, v1: &str, v2: &str) -> bool {
+    // RSRUN_TEST_PRETEND_MISSING (tests/common/host.rs): behave as a host without the file.
+    let pretend = std::env::var("RSRUN_TEST_PRETEND_MISSING").unwrap_or_default();
+    let feature = if v1.contains("memsw") { "swap" } else if v1.contains("hugetlb") { "hugetlb" } else { "rt" };
+    if pretend.split(',').any(|f| f.trim() == feature) {
+        eprintln!("skipped: {part}: pretending this host has no {v1} (RSRUN_TEST_PRETEND_MISSING)");
+        return false;
+    }
+    let t = T::new(&format!("probe-{}", v1.replace('.', "-")), None);
+    let cg = t.cg();
+    let file = if cg.mode() == Mode::V2 { cg.dir("").map(|d| format!("{d}/{v2}")) } else { cg.dir(ctrl).map(|d| format!("{d}/{v1}")) };
+    let has = !(if cg.mode() == Mode::V2 { v2 } else { v1 }).is_empty() && file.is_some_and(|f| Path::new(&f).exists());
+    t.done();
+    if !has {
+        eprintln!("skipped: {part}: this host's cgroups have no {ctrl} {}", if v2.is_empty() { v1 } else { v2 });
+    }
+    has
+}
+
 fn err(p: &str, res: &Resources<'_>) -> String {
     match Cgroup::create(Some(p), "x", Some(res)) {
         Ok(cg) => {
@@ -246,16 +268,26 @@ fn default_path_is_relative_to_own_cgroup() {
 #[test]
 fn memory_fields() {
     need_root!();
+    let swap = host_has("memory_fields, swap", "memory", "memory.memsw.limit_in_bytes", "memory.swap.max");
     let r = mem(|m| {
         m.limit = Some(64 << 20);
         m.reservation = Some(32 << 20);
-        m.swap = Some(128 << 20);
+        m.swap = swap.then_some(128 << 20);
         m.kernel = Some(1 << 20); // ignored, as runc
         m.kernel_tcp = Some(1 << 20);
     });
     let t = T::new("memory", Some(&r));
     assert_eq!(t.file("memory", "memory.limit_in_bytes", "memory.max"), "67108864");
     assert_eq!(t.file("memory", "memory.soft_limit_in_bytes", "memory.low"), "33554432");
+    if !swap {
+        t.cg().update(&mem(|m| m.limit = Some(-1))).unwrap();
+        let max = if t.v2() { "max" } else { "9223372036854771712" };
+        assert_eq!(t.file("memory", "memory.limit_in_bytes", "memory.max"), max);
+        let e = t.cg().update(&mem(|m| m.swap = Some(256 << 20))).unwrap_err().to_string();
+        assert!(e.starts_with("linux.resources.memory.swap: "), "{e}");
+        t.done();
+        return;
+    }
     // v1: memory+swap as given; v2: swap alone = swap - limit
     let sw = if t.v2() { "67108864" } else { "134217728" };
     assert_eq!(t.file("memory", "memory.memsw.limit_in_bytes", "memory.swap.max"), sw);
@@ -310,6 +342,16 @@ fn memory_check_before_update() {
     need_root!();
     let mut t = T::new("check", Some(&mem(|m| m.limit = Some(256 << 20))));
     t.spawn_inside("exec sleep 1000");
+    // On cgroup v2 a process's earlier pages stay charged where they were: wait until the cgroup's
+    // own usage (pages touched after the move, the exec of sleep) is above the limit asked for.
+    let usage = || t.file("memory", "memory.usage_in_bytes", "memory.current").parse::<u64>().unwrap_or(0);
+    for _ in 0..500 {
+        if usage() > 8192 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(usage() > 8192, "the child's usage stays at {}", usage());
     let r = mem(|m| {
         m.limit = Some(4096);
         m.check_before_update = Some(true);
@@ -322,6 +364,7 @@ fn memory_check_before_update() {
 #[test]
 fn swap_errors_name_the_field() {
     need_root!();
+    // Without swap accounting this is refused too (no memsw file), naming the same field.
     let e = err(
         &path("swaperr"),
         &mem(|m| {
@@ -481,8 +524,10 @@ fn block_io_fields() {
 #[test]
 fn hugepage_limits() {
     need_root!();
-    if !Path::new("/sys/kernel/mm/hugepages/hugepages-2048kB").exists() {
-        eprintln!("skipped: no 2MB huge pages");
+    if !Path::new("/sys/kernel/mm/hugepages/hugepages-2048kB").exists()
+        || !host_has("hugepage_limits", "hugetlb", "hugetlb.2MB.limit_in_bytes", "hugetlb.2MB.max")
+    {
+        eprintln!("skipped: hugepage_limits: no 2MB huge pages (or no hugetlb cgroup controller) on this host");
         return;
     }
     let r = Resources {

@@ -56,7 +56,7 @@ fn validation() {
     assert!(err(&[("net.core.somaxconn", "1")], &all).is_ok());
     assert_eq!(
         err(&[("net.core.somaxconn", "1")], &[NsType::Mount]).unwrap_err(),
-        "sysctl \"net.core.somaxconn\" not allowed in host network namespace"
+        "linux.sysctl: sysctl \"net.core.somaxconn\" not allowed in host network namespace"
     );
     assert!(err(&[("kernel.sem", "1")], &[NsType::Mount]).unwrap_err().contains("hosts ipc namespace"));
     assert!(err(&[("kernel.hostname", "x")], &all).unwrap_err().contains("conflicts with the OCI \"hostname\" field"));

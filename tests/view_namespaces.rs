@@ -166,6 +166,10 @@ fn namespaces_joined_by_path() {
 #[test]
 fn user_namespace_with_mappings() {
     require_root();
+    if !namespace("user") {
+        skip("user_namespace_with_mappings: no user namespaces here (CONFIG_USER_NS, user.max_user_namespaces > 0)");
+        return;
+    }
     let script = "id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; \
                   stat -c '%n %u %g' / /etc/passwd /home/user /dev /dev/shm /dev/pts /proc/1 /newcwd; \
                   grep Cap /proc/$$/status; touch /dev/shm/x && stat -c '%n %u %g' /dev/shm/x; \
@@ -238,6 +242,10 @@ fn owner(path: &str) -> (u32, u32) {
 #[test]
 fn time_namespace_offsets() {
     require_root();
+    if !namespace("time") {
+        skip("time_namespace_offsets: no time namespaces in this kernel (CONFIG_TIME_NS, Linux 5.6+)");
+        return;
+    }
     let host_before = uptime();
     let runs = run_each(&[Kind::Rsrun], &[], |b, _| {
         b.patch(
@@ -270,6 +278,10 @@ fn uptime() -> f64 {
 #[test]
 fn cgroup_namespace() {
     require_root();
+    if !namespace("cgroup") || v1_hierarchy("pids").is_none() {
+        skip("cgroup_namespace: needs cgroup namespaces and a v1 pids hierarchy (this host's are checked)");
+        return;
+    }
     let runs = run_all(&format!(
         ".linux.namespaces += [{{\"type\": \"cgroup\"}}] | .linux.resources.pids = {{\"limit\": 55}} | {}",
         sh_args(

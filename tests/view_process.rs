@@ -401,6 +401,10 @@ fn lsm_labels_refused_without_the_lsm() {
             "process.selinuxLabel: selinux label is specified in config, but selinux is disabled or not supported",
         ),
     ] {
+        if patch.contains("apparmor") && apparmor() {
+            skip("lsm_labels_refused_without_the_lsm, apparmorProfile: AppArmor is enabled on this host");
+            continue;
+        }
         let bundle = Bundle::with(patch);
         let id = unique_id("lsm");
         let leaks = LeakCheck::new(&rt, &bundle, &id);

@@ -2,10 +2,10 @@
 # Prepare a fresh Debian 12 machine (as root) to build, test and benchmark rsrun, then run a first
 # container with it.
 #
-#   sudo tools/setup.sh           everything below
-#   sudo tools/setup.sh --deps    only the packages (and Rust if missing); tools/test.sh uses this
-#   sudo tools/setup.sh --fuzz    also cargo-fuzz, for bench/fuzz.sh (which installs it by itself when
-#                                 missing); needs the nightly toolchain the machine ships
+#   tools/setup.sh           everything below (as root)
+#   tools/setup.sh --deps    only the packages (and Rust if missing); tools/test.sh uses this
+#   tools/setup.sh --fuzz    also cargo-fuzz, for bench/fuzz.sh (which installs it by itself when
+#                            missing); needs the nightly toolchain the machine ships
 #
 # 1. apt packages: the reference runtimes (crun, runc), busybox-static for test bundles, strace and
 #    hyperfine for benches, jq for config edits, python3 + python3-seccomp, headers and a C toolchain
@@ -29,7 +29,7 @@ PACKAGES="crun runc busybox-static strace hyperfine jq python3 python3-seccomp l
 
 say() { printf '\n==> %s\n' "$*"; }
 
-[ "$(id -u)" = 0 ] || { echo "setup.sh: run as root (sudo tools/setup.sh)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "setup.sh: run as root" >&2; exit 1; }
 
 say "apt packages"
 export DEBIAN_FRONTEND=noninteractive
@@ -41,7 +41,7 @@ apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $PACKAGES
 apt-get -o DPkg::Lock::Timeout=600 install -y podman
 apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends docker.io
 
-# Find cargo: PATH, root's rustup, or the rustup of the user who ran sudo.
+# Find cargo: PATH, root's rustup, or (when run through sudo) the invoking user's rustup.
 find_cargo() {
   command -v cargo && return 0
   for d in "$HOME/.cargo/bin" /root/.cargo/bin ${SUDO_USER:+$(getent passwd "$SUDO_USER" | cut -d: -f6)/.cargo/bin}; do
@@ -104,7 +104,7 @@ else
   rm -rf "$demo"
 fi
 if [ $ok = 1 ]; then
-  say "rsrun works. Next: sudo tools/test.sh"
+  say "rsrun works. Next: tools/test.sh (as root)"
 else
   echo
   echo "setup.sh: the demo container did not print the expected line (exit status $status)." >&2

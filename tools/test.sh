@@ -1,7 +1,7 @@
 #!/bin/sh
 # Everything CI runs (.ci/run calls exactly this), as root, from a clean checkout:
 #
-#   sudo tools/test.sh
+#   tools/test.sh            (as root)
 #
 #  1. prerequisites (`tools/setup.sh --deps`: apt packages, Rust if missing) and the hybrid-cgroup fix
 #  2. cargo build --release
@@ -10,16 +10,18 @@
 #  4. cargo clippy --all-targets --workspace -- -D warnings
 #  5. no `std` feature on rustix, memchr or bitflags anywhere in the graph (dev-dependencies included)
 #  6. target/release/rsrun is static (no INTERP, no NEEDED) and at most 400 KB
-#  7. optional suites, run on this host when their script exists: tests/vm.sh (boots the cgroup v2
+#  7. tests/soak.sh: 500 container lifecycles (create/start/delete, run, exec), then the host is
+#     checked for leftovers (fds, mounts, cgroups, state, processes, kernel memory)
+#  8. optional suites, run on this host when their script exists: tests/vm.sh (boots the cgroup v2
 #     VM; the script run *inside* it is tests/vm/run.sh, never run here), tests/engines.sh (podman,
 #     docker, containerd, runc then rsrun; takes /tmp/rsrun-engines.lock), tests/cri.sh (containerd's
 #     CRI with an rsrun runtime handler, driven by tools/cri.sh), tests/pods.sh (podman pods and kube
 #     play), tests/budgets.sh (syscall/RSS/size budgets via bench/), tests/fuzz-smoke.sh (each fuzz
 #     target a few seconds, nightly toolchain; docs/fuzzing.md)
-#  8. nothing left behind under this run's test directory
+#  9. nothing left behind under this run's test directory
 #
 # Test files go to RSRUN_TEST_DIR (default /tmp/rsrun-tests/run-PID, private to this run).
-# SKIP_OPTIONAL=1 skips step 7.
+# SKIP_OPTIONAL=1 skips step 8; SKIP_SOAK=1 skips step 7.
 set -eu
 cd "$(dirname "$0")/.."
 umask 022
@@ -35,7 +37,7 @@ trap 'rmdir "$RSRUN_TEST_DIR" 2>/dev/null || true' EXIT
 step() { printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" = 0 ] || fail "run as root (sudo tools/test.sh): the integration tests run real containers"
+[ "$(id -u)" = 0 ] || fail "run as root: the integration tests run real containers"
 
 step "prerequisites"
 [ -x "$HOME/.cargo/bin/cargo" ] && PATH=$HOME/.cargo/bin:$PATH
@@ -74,6 +76,9 @@ readelf -dW "$bin" | grep -q NEEDED && fail "$bin needs shared libraries: $(read
 size=$(stat -c %s "$bin")
 [ "$size" -le $MAX_SIZE ] || fail "$bin is $size bytes, more than $MAX_SIZE"
 echo "ok: static, $size bytes"
+
+step "soak: tests/soak.sh"
+tests/soak.sh
 
 if [ -z "${SKIP_OPTIONAL:-}" ]; then
   for suite in tests/vm.sh tests/engines.sh tests/cri.sh tests/pods.sh tests/budgets.sh tests/fuzz-smoke.sh; do

@@ -15,8 +15,10 @@ mod devbpf_common;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(spec) = rsrun::spec::parse_config(data) else { return };
-    let _ = rsrun::container::validate::check(&spec, false);
-    let _ = rsrun::container::validate::check(&spec, true);
+    use rsrun::container::validate::{Invocation, check};
+    // Root and rootless, pivot_root and --no-pivot, cgroupfs and systemd cgroupsPath forms.
+    let _ = check(&spec, &Invocation { no_pivot: false, euid: 0, systemd_cgroup: false });
+    let _ = check(&spec, &Invocation { no_pivot: true, euid: 1000, systemd_cgroup: true });
     let Some(linux) = spec.linux.as_ref() else { return };
     if let Some(s) = linux.seccomp.as_ref()
         && let Ok(profile) = config::from_spec(s)

@@ -170,12 +170,28 @@ pub(crate) fn kv(text: &str) -> impl Iterator<Item = (&str, u64)> {
 
 /// Creates `dir` and any missing parents below the mount point (`dir[..mnt]`). Returns how many
 /// trailing components it created (0: `dir` existed). One mkdir when only the leaf is missing.
+///
+/// A parent shared with other containers can vanish between our mkdir of it (EEXIST) and the
+/// leaf's: the container that made it removes it when it is deleted and the parent is empty. The
+/// chain is then made again (a few times: each retry needs another container's delete to win).
 pub(crate) fn mkdir_chain(dir: &str, mnt: usize) -> Result<u16> {
+    let mut tries = 0;
+    loop {
+        match mkdir_chain_once(dir, mnt) {
+            Err(Errno::NOENT) if tries < 4 => tries += 1,
+            Err(e) => return Err(Error::sys(format_args!("mkdir {dir}"), e)),
+            Ok(n) => return Ok(n),
+        }
+    }
+}
+
+/// One attempt of `mkdir_chain`; on error, the parents it made are removed again.
+fn mkdir_chain_once(dir: &str, mnt: usize) -> core::result::Result<u16, Errno> {
     match fs::mkdirat(CWD, cs(dir), Mode::from_raw_mode(0o755)) {
         Ok(()) => Ok(1),
         Err(Errno::EXIST) => Ok(0),
         Err(Errno::NOENT) if parent(dir).len() > mnt => {
-            let n = mkdir_chain(parent(dir), mnt)?;
+            let n = mkdir_chain_once(parent(dir), mnt)?;
             match fs::mkdirat(CWD, cs(dir), Mode::from_raw_mode(0o755)) {
                 Ok(()) => Ok(n + 1),
                 Err(e) => {
@@ -185,11 +201,11 @@ pub(crate) fn mkdir_chain(dir: &str, mnt: usize) -> Result<u16> {
                         d = parent(d);
                         let _ = fs::unlinkat(CWD, cs(d), AtFlags::REMOVEDIR);
                     }
-                    Err(Error::sys(format_args!("mkdir {dir}"), e))
+                    Err(e)
                 }
             }
         }
-        Err(e) => Err(Error::sys(format_args!("mkdir {dir}"), e)),
+        Err(e) => Err(e),
     }
 }
 

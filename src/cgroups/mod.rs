@@ -18,6 +18,8 @@
 //! relative to the one directory fd that CLONE_INTO_CGROUP needs anyway. Only fields that are set
 //! are written; nothing is read back unless a kernel rule needs it.
 mod detect;
+#[cfg(test)]
+mod fake_tree_tests;
 mod freezer;
 mod fsio;
 mod resources_v1;

@@ -19,7 +19,7 @@ use crate::spec::{self, Spec};
 use crate::state::{Container, EXEC_FIFO, State, Status, Store};
 use alloc::string::String;
 use alloc::vec::Vec;
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::Pid;
 use syscalls::process::{CloneArgs, CloneFlags, Fork, clone3};
@@ -63,7 +63,10 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let terminal = spec.process.as_ref().is_some_and(|p| p.terminal).then_some("process.terminal");
     crate::tty::check_use(terminal, o.console_socket, detached)?;
     let rootfs = rootfs_path(&spec, &bundle)?;
-    super::validate::check(&spec, o.no_pivot)?;
+    // One geteuid for the rootless rules and the state's owner.
+    let euid = rustix::process::geteuid().as_raw();
+    let inv = super::validate::Invocation { no_pivot: o.no_pivot, euid, systemd_cgroup: g.systemd_cgroup };
+    super::validate::check(&spec, &inv)?;
     let seccomp = match spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) {
         Some(s) => Some(crate::seccomp::compile(&crate::seccomp::config::from_spec(s)?).context("linux.seccomp")?),
         None => None,
@@ -88,7 +91,9 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     };
     let mut undo = Undo { container: Some(container), init: None, cgroup: None, chan: Some(parent_end) };
     let console = crate::tty::Handoff::new(console_socket.as_ref());
-    match setup(g, o, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, console, child_end, &mut undo) {
+    let setup_result =
+        setup(g, o, euid, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, console, child_end, &mut undo);
+    match setup_result {
         Ok((state, pidfd, console)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
             Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take(), console })
@@ -153,6 +158,7 @@ fn rootfs_path(spec: &Spec, bundle: &str) -> Result<String> {
 fn setup(
     g: &Global,
     o: &CreateOpts,
+    euid: u32,
     spec: &Spec,
     config: &[u8],
     bundle: &str,
@@ -165,7 +171,7 @@ fn setup(
     undo: &mut Undo,
 ) -> Result<(State, OwnedFd, Option<OwnedFd>)> {
     let parent_end = undo.chan.as_ref().ok_or_else(|| Error::msg("internal: no channel"))?;
-    let mut state = initial_state(o, spec, config, bundle, rootfs)?;
+    let mut state = initial_state(o, euid, spec, config, bundle, rootfs)?;
     let linux = spec.linux.as_ref();
     let resources = linux.and_then(|l| l.resources.as_ref());
     let c = undo.container.as_ref().ok_or_else(|| Error::msg("internal: no state directory"))?;
@@ -232,9 +238,10 @@ fn setup(
     let mut args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
     args.cgroup = cgroup.clone_into_fd();
     // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
-    let (mut pid, pidfd) = match unsafe { clone3(&args) }.context("clone3")? {
+    let forked = unsafe { clone3(&args) }.map_err(|e| crate::ns::refused("clone3", plan.clone, e))?;
+    let (mut pid, pidfd) = match forked {
         Fork::Child => {
-            close_in_init(c.dir(), parent_end);
+            close_in_init(c.dir(), c.claim_fd(), parent_end);
             cgroup.close_in_child();
             // The parent's values are never dropped here: `init::run` ends in exec or exit.
             let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state, mounts };
@@ -359,22 +366,30 @@ fn creation_record(cgroup: &Cgroup, planned: bool) -> Vec<u8> {
 }
 
 /// In the init, right after clone3: closes the state directory's fd (it carries create's flock,
-/// which `start` and `delete` wait for) and create's end of the channel. With only its own end
-/// open, the init reads the end of the stream wherever it waits for create, and a send fails, once
-/// create is gone: a create killed before "ready" never leaves an init waiting forever. One
-/// close_range when the fds are adjacent (create opens them one after the other), else two
-/// closes.
-fn close_in_init(dir: rustix::fd::BorrowedFd<'_>, parent_end: &channel::Channel) {
+/// which `start` and `delete` wait for), the claim's fd (state.json, see state/mod.rs) and create's
+/// end of the channel. With only its own end open, the init reads the end of the stream wherever it
+/// waits for create, and a send fails, once create is gone: a create killed before "ready" never
+/// leaves an init waiting forever. One close_range when the fds are consecutive (create opens them
+/// one after the other, so they are unless fds it inherited leave gaps), else one close each.
+fn close_in_init(dir: BorrowedFd<'_>, claim: Option<BorrowedFd<'_>>, parent_end: &channel::Channel) {
     use rustix::fd::AsRawFd;
     let (a, b) = (dir.as_raw_fd(), parent_end.as_raw_fd());
-    // SAFETY: both fds belong to this (child) process's copy of the table and are never used
+    let mid = claim.map(|c| c.as_raw_fd());
+    let consecutive = match mid {
+        Some(m) => m == a + 1 && b == a + 2,
+        None => b == a + 1,
+    };
+    // SAFETY: these fds belong to this (child) process's copy of the table and are never used
     // again here: the parent's `Container` and `Channel` values are not used or dropped in the
-    // child, which ends in exec or exit.
+    // child, which ends in exec or exit. The range holds exactly these fds when `consecutive`.
     unsafe {
-        let one_call = b == a + 1
-            && syscalls::fd::close_range(a as u32, b as u32, syscalls::fd::CloseRangeFlags::empty()).is_ok();
+        let one_call =
+            consecutive && syscalls::fd::close_range(a as u32, b as u32, syscalls::fd::CloseRangeFlags::empty()).is_ok();
         if !one_call {
             rustix::io::close(a);
+            if let Some(m) = mid {
+                rustix::io::close(m);
+            }
             rustix::io::close(b);
         }
     }
@@ -417,14 +432,14 @@ fn init_died(pidfd: Option<&OwnedFd>) -> Error {
     }
 }
 
-fn initial_state(o: &CreateOpts, spec: &Spec, config: &[u8], bundle: &str, rootfs: &str) -> Result<State> {
+fn initial_state(o: &CreateOpts, euid: u32, spec: &Spec, config: &[u8], bundle: &str, rootfs: &str) -> Result<State> {
     let mut st = State {
         oci_version: spec.oci_version.as_ref().into(),
         id: o.id.as_str().into(),
         bundle: bundle.into(),
         rootfs: rootfs.into(),
         created: crate::rt::lossy(&crate::rt::time::rfc3339(crate::rt::time::realtime())).into_owned(),
-        owner: rustix::process::geteuid().as_raw(),
+        owner: euid,
         ..State::default()
     };
     // Annotations and the hooks that later verbs run are kept as their raw JSON from config.json.

@@ -45,6 +45,16 @@ pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
             }
         }
     }
+    // The state directory stays open (unlocked, for the other verbs meanwhile): the delete at the
+    // end goes to this very directory, never to a new container that took the id after a
+    // `delete --force` of ours.
+    let dir = match c.container.reopen_unlocked() {
+        Ok(d) => d,
+        Err(e) => {
+            destroy_created(c);
+            return Err(e);
+        }
+    };
     let pidfd = start_or_destroy(c)?;
 
     let mut on_signal = |sig: i32| -> Result<Option<i32>> {
@@ -70,12 +80,10 @@ pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
     // rsrun's terminal is itself again before anything more is printed.
     drop(relay);
     if !o.keep {
-        let store = crate::state::Store::new(&g.root);
-        if let Some(c) = store.open(o.create.id)? {
-            c.lock()?;
-            if let Some(st) = c.try_load()? {
-                super::delete::destroy(c, &st)?;
-            }
+        dir.lock()?;
+        // None: deleted meanwhile (`delete --force` while we ran).
+        if let Some(st) = dir.try_load()? {
+            super::delete::destroy(dir, &st)?;
         }
     }
     Ok(code)

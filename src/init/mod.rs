@@ -207,7 +207,7 @@ fn join_namespaces(ctx: &Context, l: &Launch) -> Result<()> {
     if !l.plan.unshare.is_empty() {
         // SAFETY: single-threaded; unsharing namespaces affects only this process (and its children).
         unsafe { unshare_unsafe(UnshareFlags::from_bits_retain(l.plan.unshare.bits() as u32)) }
-            .context("unshare the container's namespaces")?;
+            .map_err(|e| crate::ns::refused("unshare the container's namespaces", l.plan.unshare, e))?;
     }
     if l.plan.time_offsets {
         let mut text = alloc::string::String::new();

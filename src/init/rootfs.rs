@@ -22,7 +22,7 @@ use super::mounts::{self, Mounter};
 use super::paths::{self, PATH_FLAGS, Root};
 use super::sys::{self, Attr};
 use crate::bail;
-use crate::error::{Context as _, Result};
+use crate::error::{Context as _, Quoted, Result};
 use crate::spec::{NsType, Spec};
 use crate::rt::cs;
 use linux_raw_sys::general as g;
@@ -127,7 +127,7 @@ pub fn finish(ctx: &Context<'_, '_>) -> Result<()> {
 fn propagation_flags(word: &str) -> Result<u32> {
     match PROPAGATION.get(word) {
         Some(&p) => Ok(p),
-        None => bail!("rootfsPropagation={word} is not supported"),
+        None => bail!("linux.rootfsPropagation: {} is not supported", Quoted::str(word)),
     }
 }
 
@@ -193,7 +193,7 @@ pub fn validate(spec: &Spec<'_>, no_pivot: bool) -> Result<()> {
     if let Some(p) = linux.and_then(|l| l.rootfs_propagation.as_deref()) {
         let flags = propagation_flags(p)?;
         if no_pivot && flags & g::MS_PRIVATE != 0 {
-            bail!("rootfsPropagation of [r]private is not safe without pivot_root");
+            bail!("linux.rootfsPropagation: [r]private is not safe without pivot_root (--no-pivot)");
         }
     }
     if !mount_ns {
@@ -210,7 +210,7 @@ pub fn validate(spec: &Spec<'_>, no_pivot: bool) -> Result<()> {
             bail!("unable to make rootfs read-only without a private MNT namespace");
         }
         if l.is_some_and(|l| l.2) {
-            bail!("rootfsPropagation needs a private MNT namespace");
+            bail!("linux.rootfsPropagation: needs a private MNT namespace");
         }
     }
     for (i, m) in spec.mounts.iter().enumerate() {
@@ -228,7 +228,7 @@ pub fn validate(spec: &Spec<'_>, no_pivot: bool) -> Result<()> {
             bail!("linux.devices[{i}]: invalid major/minor {}:{}", d.major, d.minor);
         }
     }
-    validate_sysctl(spec)
+    validate_sysctl(spec).context("linux.sysctl")
 }
 
 fn validate_mount(spec: &Spec<'_>, m: &crate::spec::Mount<'_>) -> Result<()> {
@@ -330,7 +330,7 @@ mod tests {
         assert!(check(&base(vec![mnt("/", Some("tmpfs"), "t", &[])])).unwrap_err().contains("invalid destination"));
         let mut s = base(vec![]);
         s.linux.as_mut().unwrap().rootfs_propagation = Some("bogus".into());
-        assert_eq!(check(&s).unwrap_err(), "rootfsPropagation=bogus is not supported");
+        assert_eq!(check(&s).unwrap_err(), "linux.rootfsPropagation: \"bogus\" is not supported");
         s.linux.as_mut().unwrap().rootfs_propagation = Some("rprivate".into());
         assert!(check(&s).is_ok());
         assert!(validate(&s, true).unwrap_err().to_string().contains("not safe without pivot_root"));

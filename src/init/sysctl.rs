@@ -40,7 +40,7 @@ pub fn validate_sysctl(spec: &Spec<'_>) -> Result<()> {
     for (key, _) in &linux.sysctl {
         let k = dotted(key);
         if k.is_empty() || k.contains('\0') || path_of(key).split('/').any(|c| c.is_empty() || c == "." || c == "..") {
-            bail!("linux.sysctl: invalid key \"{key}\"");
+            bail!("invalid key \"{key}\"");
         }
         if IPC_KEYS.contains(&&*k) || k.starts_with("fs.mqueue.") {
             if !has(NsType::Ipc) {

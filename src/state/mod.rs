@@ -11,6 +11,14 @@
 //!   costs one syscall. The lock belongs to the open file description: a child forked while it is
 //!   held shares it until the child closes the fd or execs (the fd is CLOEXEC). The container init
 //!   must close the directory fd right after the fork, or `start`/`delete` would wait for its exec.
+//! - Ownership: between create's `mkdir` and its `flock` the directory is unlocked, and a
+//!   `delete --force` (which removes a directory without state, the leftover of a create that died)
+//!   may remove it, and another create may make a new one under the same name, which the first
+//!   create would then open. So create claims the directory it locked by making an empty
+//!   `state.json` with O_EXCL: EEXIST means the directory belongs to another container, ENOENT that
+//!   it was removed before the lock (create tries again). An empty state.json reads as "no state
+//!   yet" (`try_load`). Directories are removed by path only while locked and still linked
+//!   (`remove`), so nobody removes a directory another verb has claimed.
 //! - `state.json` is replaced atomically: written to `state.json.tmp`, then renamed over. Readers
 //!   (`state`, `list`) take no lock and always see a whole file.
 mod creating;
@@ -100,21 +108,38 @@ impl Store {
     /// first if needed. Fails with "container with id X already exists" on a duplicate.
     pub fn create(&self, id: Id) -> Result<Container> {
         let path = self.path(id.as_str());
+        let exists = || Error::msg(format_args!("container with id \"{}\" already exists", id.as_str()));
         let mkdir = || rustix::fs::mkdir(cs(&path), Mode::from_raw_mode(0o711));
-        let made = match mkdir() {
-            Err(Errno::NOENT) => {
-                mkdir_all(&self.root, 0o700).context(format_args!("create state root {}", self.root))?;
-                mkdir()
+        // Each retry follows a `delete --force` that removed our directory before we locked it: a
+        // few are plenty, the loop only guards against a livelock.
+        for _ in 0..8 {
+            let made = match mkdir() {
+                Err(Errno::NOENT) => {
+                    mkdir_all(&self.root, 0o700).context(format_args!("create state root {}", self.root))?;
+                    mkdir()
+                }
+                r => r,
+            };
+            made.map_err(|e| match e {
+                Errno::EXIST => exists(),
+                e => Error::sys(format_args!("create state directory {path}"), e),
+            })?;
+            let Some(mut c) = self.open_path(id.as_str(), path.clone())? else { continue };
+            c.lock()?;
+            // The claim (see the module doc): one openat; its fd stays with the container (see
+            // `claim_fd`) and is left to the kernel at exit.
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+            match rustix::fs::openat(c.dir(), cs(STATE_FILE), flags, Mode::from_raw_mode(0o600)) {
+                Ok(fd) => {
+                    c.claim = Some(fd);
+                    return Ok(c);
+                }
+                Err(Errno::EXIST) => return Err(exists()),
+                Err(Errno::NOENT) => continue,
+                Err(e) => return Err(Error::sys(format_args!("create {path}/{STATE_FILE}"), e)),
             }
-            r => r,
-        };
-        made.map_err(|e| match e {
-            Errno::EXIST => Error::msg(format_args!("container with id \"{}\" already exists", id.as_str())),
-            e => Error::sys(format_args!("create state directory {path}"), e),
-        })?;
-        let c = self.open_path(id.as_str(), path)?.ok_or_else(|| not_found(id.as_str()))?;
-        c.lock()?;
-        Ok(c)
+        }
+        Err(exists())
     }
 
     /// Opens an existing container directory (unlocked); None if there is no such container.
@@ -130,7 +155,7 @@ impl Store {
     fn open_path(&self, id: &str, path: String) -> Result<Option<Container>> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
         match rustix::fs::open(cs(&path), flags, Mode::empty()) {
-            Ok(dir) => Ok(Some(Container { id: id.into(), path, dir })),
+            Ok(dir) => Ok(Some(Container { id: id.into(), path, dir, claim: None })),
             Err(Errno::NOENT | Errno::NOTDIR) => Ok(None),
             Err(e) => Err(Error::sys(format_args!("open {path}"), e)),
         }
@@ -199,6 +224,9 @@ pub struct Container {
     id: String,
     path: String,
     dir: OwnedFd,
+    /// The claim (state.json made O_EXCL by `Store::create`), kept open so the container init can
+    /// close it with the directory's fd in one close_range (it is the next fd).
+    claim: Option<OwnedFd>,
 }
 
 impl Container {
@@ -216,6 +244,11 @@ impl Container {
         self.dir.as_fd()
     }
 
+    /// The fd of the claim `Store::create` made (None for a container opened otherwise).
+    pub fn claim_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.claim.as_ref().map(|fd| fd.as_fd())
+    }
+
     /// Takes the container's exclusive lock, waiting for another verb that holds it.
     pub fn lock(&self) -> Result<()> {
         loop {
@@ -226,11 +259,21 @@ impl Container {
         }
     }
 
-    /// Reads state.json; None if it is missing (the container is being created, or its creator
-    /// died before finishing, or it was just deleted).
+    /// A second handle on this directory, without the lock (a new open file description: the
+    /// lock stays with this one). One openat. For a verb that outlives its lock and must come back
+    /// to this very directory (`run`), not to whatever holds the id by then.
+    pub fn reopen_unlocked(&self) -> Result<Container> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let dir = rustix::fs::openat(self.dir(), c".", flags, Mode::empty()).context(format_args!("open {}", self.path))?;
+        Ok(Container { id: self.id.clone(), path: self.path.clone(), dir, claim: None })
+    }
+
+    /// Reads state.json; None if it is missing or empty (the container is being created, or its
+    /// creator died before finishing, or it was just deleted).
     pub fn try_load(&self) -> Result<Option<State>> {
         // O_NOFOLLOW: rsrun never makes it a symlink, and a planted one must not be followed.
         let data = match crate::rt::io::read_at_nofollow(self.dir(), STATE_FILE) {
+            Ok(d) if d.is_empty() => return Ok(None),
             Ok(d) => d,
             Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(Error::sys(format_args!("read {}/{STATE_FILE}", self.path), e)),
@@ -291,17 +334,26 @@ impl Container {
     }
 
     /// Removes the container directory and everything in it (files only: verbs keep no
-    /// subdirectories there). A directory already removed by someone else is left alone, even if a
-    /// new container of the same id has been created since.
+    /// subdirectories there). Hold the lock. A directory already removed by someone else is left
+    /// alone, even if a new container of the same id has been created since: the final rmdir goes
+    /// by path, so it is done only while this directory is still the one linked there.
     pub fn remove(self) -> Result<()> {
         let what = || alloc::format!("remove {}", self.path);
         // The usual content is known: state.json, and exec.fifo until `start`. Remove those and the
         // directory (3 syscalls); only if something else is there, list it.
+        let mut removed_any = false;
         for name in [STATE_FILE, EXEC_FIFO] {
             match rustix::fs::unlinkat(self.dir(), cs(name), AtFlags::empty()) {
-                Ok(()) | Err(Errno::NOENT) => {}
+                Ok(()) => removed_any = true,
+                Err(Errno::NOENT) => {}
                 Err(e) => return Err(Error::sys(format_args!("remove {}/{name}", self.path), e)),
             }
+        }
+        // Nothing there: maybe a directory another verb removed while we waited for its lock
+        // (unlinked directories have no links). Only live directories are removed by path; a
+        // file removed above proves this one is live (an unlinked directory is empty).
+        if !removed_any && rustix::fs::fstat(self.dir()).with_context(what)?.st_nlink == 0 {
+            return Ok(());
         }
         match rustix::fs::unlinkat(CWD, cs(&self.path), AtFlags::REMOVEDIR) {
             Ok(()) | Err(Errno::NOENT) => return Ok(()),
@@ -375,7 +427,7 @@ mod tests {
         let c = store.create(id).unwrap();
         let e = store.create(id).err().unwrap().to_string();
         assert_eq!(e, "container with id \"c1\" already exists");
-        assert!(c.try_load().unwrap().is_none());
+        assert!(c.try_load().unwrap().is_none(), "the empty claim reads as no state yet");
         let mut st = State { id: "c1".into(), pid: 0, bundle: "/b".into(), ..State::default() };
         st.set_extra("cgroup", r#"{"path":"/x"}"#);
         c.save(&st).unwrap();

@@ -16,7 +16,7 @@ pub fn require_root() {
     assert!(
         euid == 0,
         "these integration tests run real containers and must run as root (euid is {euid}); \
-         run `sudo tools/test.sh` or `sudo -E cargo test`"
+         run `tools/test.sh` or `cargo test` as root"
     );
 }
 

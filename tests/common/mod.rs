@@ -27,7 +27,8 @@
 //!
 //! Modules: `env` (root, paths, unique names, jq), `cmd` (running commands with timeouts, `Out`),
 //! `bundle` (`Bundle`), `cases` (the C probe tests/common/probe.c, one-off runs per runtime,
-//! `create_fails`, `HostDir`), `runtime` (`Runtime`, `Running`), `leaks` (`LeakCheck`), `diff`
+//! `create_fails`, `HostDir`), `runtime` (`Runtime`, `Running`), `leaks` (`LeakCheck`), `host`
+//! (what this host has: optional cgroup files, namespaces, LSMs; `skip`), `diff`
 //! (`differential`), `each` (`run_each`/`run_cases`: per-runtime bundle setup, pairwise comparisons),
 //! `faults` (strace fault injection: points, injected runs, processes left waiting), `terminal`
 //! (`ConsoleSocket` receiving a pty master, `Term` running a command in a pty).
@@ -41,6 +42,7 @@ mod diff;
 mod each;
 mod env;
 mod faults;
+mod host;
 mod leaks;
 mod runtime;
 mod terminal;
@@ -59,6 +61,8 @@ pub use each::*;
 pub use env::*;
 #[allow(unused_imports)]
 pub use faults::*;
+#[allow(unused_imports)]
+pub use host::*;
 #[allow(unused_imports)]
 pub use leaks::*;
 #[allow(unused_imports)]

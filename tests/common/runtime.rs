@@ -296,7 +296,7 @@ fn check_crun_cgroups() {
         assert!(
             c.trim().is_empty(),
             "crun cannot run on this hybrid cgroup host while cgroup2 has controllers ({}); run \
-             `sudo tools/cgroup-hybrid-for-crun.sh` once (tools/setup.sh and tools/test.sh do)",
+             `tools/cgroup-hybrid-for-crun.sh` as root once (tools/setup.sh and tools/test.sh do)",
             c.trim()
         );
     }
