@@ -59,7 +59,7 @@ pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
 pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let bundle = super::absolute(o.bundle.unwrap_or("."))?;
     let config = read_config(&bundle)?;
-    let spec = spec::parse_config(&config).context("config.json")?;
+    let mut spec = spec::parse_config(&config).context("config.json")?;
     let terminal = spec.process.as_ref().is_some_and(|p| p.terminal).then_some("process.terminal");
     crate::tty::check_use(terminal, o.console_socket, detached)?;
     let rootfs = rootfs_path(&spec, &bundle)?;
@@ -79,6 +79,7 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let console_socket = o.console_socket.map(crate::tty::socket::connect).transpose()?;
 
     let container = Store::new(&g.root).create(o.id)?;
+    super::notify::add_to_spec(&mut spec, container.path());
     // The channel right after the state directory: the two fds the init must close (the
     // directory's, which carries create's lock, and create's end of the channel) are then
     // adjacent, and one close_range closes both (see `close_in_init`).
@@ -186,6 +187,9 @@ fn setup(
     let mut cgroup = Cgroup::plan(cgroups_path, o.id.as_str(), g.systemd_cgroup)?;
     cgroup.add_unit_properties(&spec.annotations)?;
     let record = c.record_creation(&creation_record(&cgroup, true))?;
+    if super::notify::in_spec(spec) {
+        super::notify::make_dir(c)?;
+    }
     cgroup.make_unified()?;
     undo.cgroup = Some(cgroup);
 

@@ -8,6 +8,7 @@ pub mod exec;
 pub mod features;
 pub mod kill;
 pub mod list;
+pub mod notify;
 pub mod pause;
 pub mod process;
 pub mod ps;

@@ -14,6 +14,8 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
     // The exec fifo says it all in one syscall: gone = started before, no reader = the init died
     // (or has exec'd: a start killed between its write and its unlink). The status is derived
     // only to word the error.
+    // Bound before the process runs, so its first notification finds the socket.
+    let notify = super::notify::listen(&c)?;
     match release(&c) {
         Err(e) if e.errno() == Some(Errno::NOENT) || e.errno() == Some(Errno::NXIO) => match c.status(&st)? {
             Status::Stopped => crate::bail!("cannot start a container that has stopped"),
@@ -33,6 +35,12 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
                 let _ = super::delete::kill_and_destroy(c, &st);
                 return Err(e);
             }
+            if let Some(n) = notify {
+                // Unlocked while we wait: the container's other verbs go on meanwhile.
+                drop(c);
+                relay_ready(n, st.pid, st.pid)?;
+                return Ok(0);
+            }
             // Exiting now: the kernel closes the state directory fd (and releases the lock).
             core::mem::forget(c);
             Ok(0)
@@ -40,10 +48,28 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
     }
 }
 
-/// Releases the init blocked on the exec fifo and runs the poststart hooks.
-pub fn start(c: &Container, st: &State) -> Result<()> {
+/// Releases the init blocked on the exec fifo and runs the poststart hooks; with NOTIFY_SOCKET,
+/// waits for the container's readiness and passes it on with MAINPID=`main_pid` (`run`).
+pub fn start(c: &Container, st: &State, main_pid: i32) -> Result<()> {
+    let notify = super::notify::listen(c)?;
     release(c)?;
-    run_hooks(st, "poststart", Status::Running)
+    run_hooks(st, "poststart", Status::Running)?;
+    match notify {
+        Some(n) => relay_ready(n, st.pid, main_pid),
+        None => Ok(()),
+    }
+}
+
+/// The readiness relay of NOTIFY_SOCKET (container/notify.rs), bounded by the init's life.
+fn relay_ready(n: super::notify::Listener, init_pid: i32, main_pid: i32) -> Result<()> {
+    let pid = rustix::process::Pid::from_raw(init_pid).ok_or_else(|| Error::msg("state.json: bad pid"))?;
+    let pidfd = match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
+        Ok(fd) => fd,
+        // Already gone: nothing will be ready.
+        Err(Errno::SRCH) => return Ok(()),
+        Err(e) => return Err(Error::sys("pidfd_open", e)),
+    };
+    n.relay(rustix::fd::AsFd::as_fd(&pidfd), main_pid)
 }
 
 /// Lets the init blocked on the exec fifo go on, then removes the fifo.
