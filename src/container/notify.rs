@@ -138,8 +138,9 @@ impl Listener {
         msg.extend_from_slice(format!("{main_pid}\n").as_bytes());
         // Two datagrams, as runc sends them: READY=1, then MAINPID.
         let (ready, mainpid) = msg.split_at(8);
+        rustix::net::connect(&sock, &addr).context(what)?;
         for m in [ready, mainpid] {
-            rustix::net::sendto(&sock, m, SendFlags::NOSIGNAL, &addr).context(what)?;
+            rustix::net::send(&sock, m, SendFlags::NOSIGNAL).context(what)?;
         }
         Ok(())
     }
