@@ -12,6 +12,7 @@ const SEALS: SealFlags = SealFlags::SEAL.union(SealFlags::SHRINK).union(SealFlag
 /// Returns when rsrun runs from a sealed copy; otherwise makes one and re-executes it with the same
 /// argv and environment (and does not return).
 pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core::ffi::c_char]) -> Result<()> {
+    let p = crate::trace::phase("sealed copy");
     let exe = open(c"/proc/self/exe", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context("open /proc/self/exe")?;
     if fcntl_get_seals(&exe).is_ok_and(|s| s.contains(SEALS)) {
         crate::rt::done_with(exe);
@@ -28,6 +29,9 @@ pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core
         }
     }
     fcntl_add_seals(&copy, SEALS).context("seal the rsrun memfd")?;
+    drop(p);
+    // This image ends here; the next one counts the execveat.
+    crate::trace::finish(0);
     // SAFETY: argv and envp are the NULL-terminated arrays the process started with.
     let err = unsafe { syscalls::process::execveat(&copy, c"", argv, envp, rustix::fs::AtFlags::EMPTY_PATH) };
     Err(crate::error::Error::sys("re-execute rsrun from its sealed copy", err))
