@@ -54,8 +54,8 @@ struct State {
     /// Syscalls of this image the counter cannot see, added to the root event.
     unseen: u64,
     root: Mark,
-    name: [u8; 24],
-    name_len: usize,
+    /// The process name, in two parts: "rsrun " + the verb, or "container " + "init".
+    name: [&'static str; 2],
     len: usize,
 }
 
@@ -75,8 +75,7 @@ static STATE: Cell<State> = Cell(UnsafeCell::new(State {
     pid: 0,
     unseen: 0,
     root: Mark { ns: 0, count: 0, own: 0 },
-    name: [0; 24],
-    name_len: 0,
+    name: ["", ""],
     len: 0,
 }));
 static OUT: Cell<[u8; BUF]> = Cell(UnsafeCell::new([0; BUF]));
@@ -106,24 +105,26 @@ pub struct Phase {
     start: Mark,
 }
 
-/// Starts timing phase `name` (ended when the returned guard drops). One branch when off.
-#[inline]
+/// Starts timing phase `name` (ended when the returned guard drops). Off: one branch on a static
+/// flag here and in the drop. Neither is inlined: a guard's drop runs on every early-return path,
+/// and a call there is smaller than the check.
+#[inline(never)]
 pub fn phase(name: &'static str) -> Phase {
     Phase { name, start: if on() { mark() } else { Mark::default() } }
 }
 
 impl Drop for Phase {
-    #[inline]
+    #[inline(never)]
     fn drop(&mut self) {
         if on() {
-            end(self.name, self.start);
+            event([self.name, ""], self.start, 0, false);
         }
     }
 }
 
 /// Switches tracing on for this process if `path` (--trace) or RSRUN_TRACE names a file: opens it
 /// (appending), the syscall counter, and records the process as "rsrun <verb>".
-pub fn init(path: Option<&str>, verb: &str) -> Result<()> {
+pub fn init(path: Option<&str>, verb: &'static str) -> Result<()> {
     let env = crate::rt::getenv(b"RSRUN_TRACE").and_then(|p| core::str::from_utf8(p).ok());
     let Some(path) = path.or(env).filter(|p| !p.is_empty()) else { return Ok(()) };
     let s = st();
@@ -133,7 +134,7 @@ pub fn init(path: Option<&str>, verb: &str) -> Result<()> {
     s.pid = rustix::process::getpid().as_raw_nonzero().get();
     s.own += 1;
     // execve and the allocator's first mmap came before.
-    begin(b"rsrun ", verb.as_bytes(), 2);
+    begin(["rsrun ", verb], 2);
     Ok(())
 }
 
@@ -149,9 +150,9 @@ pub fn child() {
     s.perf = 0;
     s.own = 0;
     // The host's pid: /proc is still the host's here, and getpid would say 1 in a new PID namespace.
-    let mut b = [0u8; 16];
-    s.pid = match rustix::fs::readlink(c"/proc/self", &mut b[..]) {
-        Ok(link) => crate::rt::parse_u32(core::str::from_utf8(link.to_bytes()).unwrap_or("")).unwrap_or(0) as i32,
+    let mut b = [core::mem::MaybeUninit::<u8>::uninit(); 16];
+    s.pid = match rustix::fs::readlinkat_raw(rustix::fs::CWD, c"/proc/self", &mut b) {
+        Ok((link, _)) => core::str::from_utf8(link).ok().and_then(crate::rt::parse_u32).unwrap_or(0) as i32,
         Err(_) => 0,
     };
     s.own += 1;
@@ -159,11 +160,11 @@ pub fn child() {
         s.pid = rustix::process::getpid().as_raw_nonzero().get();
         s.own += 1;
     }
-    begin(b"container ", b"init", 0);
+    begin(["container ", "init"], 0);
 }
 
 /// Opens the counter, records the root mark and the process_name metadata line.
-fn begin(prefix: &[u8], verb: &[u8], unseen: u64) {
+fn begin(name: [&'static str; 2], unseen: u64) {
     let s = st();
     if s.tracepoint != 0 {
         use syscalls::perf::{PERF_TYPE_TRACEPOINT, PerfEventAttr, PerfFlags, perf_event_open};
@@ -174,24 +175,14 @@ fn begin(prefix: &[u8], verb: &[u8], unseen: u64) {
         s.own += 1;
     }
     s.unseen = unseen;
-    let mut n = 0;
-    for &b in prefix.iter().chain(verb).take(s.name.len()) {
-        s.name[n] = b;
-        n += 1;
-    }
-    s.name_len = n;
+    s.name = name;
     ON.store(true, Ordering::Relaxed);
     s.root = mark();
     push(&[b"{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":"]);
     push_dec(s.pid as u64);
     push(&[b",\"tid\":"]);
     push_dec(s.pid as u64);
-    push(&[b",\"args\":{\"name\":\"", name(), b"\"}},\n"]);
-}
-
-fn name() -> &'static [u8] {
-    let s = st();
-    &s.name[..s.name_len]
+    push(&[b",\"args\":{\"name\":\"", name[0].as_bytes(), name[1].as_bytes(), b"\"}},\n"]);
 }
 
 /// The end of this process image: the root event, then everything written out. `unseen_after`:
@@ -204,7 +195,7 @@ pub fn finish(unseen_after: u64) {
     let s = st();
     let root = s.root;
     let extra = s.unseen + unseen_after;
-    event(name(), root, extra, true);
+    event(s.name, root, extra, true);
     flush();
     ON.store(false, Ordering::Relaxed);
 }
@@ -223,21 +214,15 @@ pub fn flush() {
     s.own += 1;
 }
 
-#[cold]
-#[inline(never)]
-fn end(name: &'static str, start: Mark) {
-    event(name.as_bytes(), start, 0, false);
-}
-
 /// The event of a phase from `start` to now.
-fn event(name: &[u8], start: Mark, extra: u64, root: bool) {
+fn event(name: [&str; 2], start: Mark, extra: u64, root: bool) {
     let e = mark();
     let s = st();
     let ns = e.ns.saturating_sub(start.ns);
     if s.len + LINE > BUF {
         flush();
     }
-    push(&[b"{\"name\":\"", name, b"\",\"ph\":\"X\",\"ts\":"]);
+    push(&[b"{\"name\":\"", name[0].as_bytes(), name[1].as_bytes(), b"\",\"ph\":\"X\",\"ts\":"]);
     push_us(start.ns);
     push(&[b",\"dur\":"]);
     push_us(ns);

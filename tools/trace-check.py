@@ -78,6 +78,50 @@ def strace_counts(path, rsrun_exe_re=re.compile(r'^(\d+) +execve(at)?\((?:"[^"]*
     return counts
 
 
+NEEDED = {
+    "rsrun create": ["sealed copy", "config", "validation", "state dir", "cgroups", "exec fifo", "clone3",
+                     "wait for init", "state write"],
+    "container init": ["namespaces", "rootfs", "mounts", "pivot_root", "masks", "process setup", "exec wait"],
+    "rsrun start": ["state load", "exec fifo"],
+    "rsrun delete": ["state load", "cgroups remove", "state remove"],
+}
+
+
+def lifecycle(names, roots, phases):
+    """One create, init, start and delete: each with its phases, in the order a lifecycle runs."""
+    pid = {}
+    for p, n in names.items():
+        if n in pid:
+            sys.exit(f"two processes named {n}")
+        pid[n] = p
+    for n, want in NEEDED.items():
+        if n not in pid:
+            sys.exit(f"no process {n}")
+        have = {e["name"] for e in phases[pid[n]]}
+        missing = [w for w in want if w not in have]
+        if missing:
+            sys.exit(f"{n}: no phase {missing}")
+
+    def ph(n, name):
+        return next(e for e in phases[pid[n]] if e["name"] == name)
+
+    def end(e):
+        return e["ts"] + e["dur"]
+
+    init_root = min(roots[pid["container init"]], key=lambda e: e["ts"])
+    clone = ph("rsrun create", "clone3")
+    if not clone["ts"] <= init_root["ts"] <= end(clone) + 1000:
+        sys.exit(f"the init does not begin inside create's clone3: {clone} {init_root}")
+    if end(ph("container init", "exec wait")) < ph("rsrun start", "exec fifo")["ts"]:
+        sys.exit("the init's exec wait ended before start opened the fifo")
+    if min(r["ts"] for r in roots[pid["rsrun delete"]]) < end(init_root):
+        sys.exit("delete began before the init ended")
+    create_roots = sorted(roots[pid["rsrun create"]], key=lambda e: e["ts"])
+    if len(create_roots) != 2 or end(create_roots[0]) > create_roots[1]["ts"]:
+        sys.exit(f"create: want two images one after the other (the sealed re-exec): {create_roots}")
+    print("lifecycle order: ok")
+
+
 def main():
     events = load(sys.argv[1])
     names, roots, phases = check(events)
@@ -105,6 +149,8 @@ def main():
                 bad.append(pid)
         print(line)
     print(f"total syscalls counted by the trace: {total_trace}" + (f"; strace (rsrun's processes): {total_strace}, of which tracing {sum(sum(r['args'].get('trace', 0) for r in rs) for rs in roots.values())}" if st else ""))
+    if os.environ.get("LIFECYCLE"):
+        lifecycle(names, roots, phases)
     if bad:
         sys.exit(f"processes whose count differs from strace's by more than {tol}: {bad}")
 
