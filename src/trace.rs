@@ -31,7 +31,7 @@ use rustix::fs::{Mode, OFlags};
 static ON: AtomicBool = AtomicBool::new(false);
 
 /// A point in time and the counters there.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct Mark {
     ns: u64,
     /// The perf counter's value (syscalls of this process so far).
@@ -40,8 +40,7 @@ pub struct Mark {
     own: u64,
 }
 
-/// Everything is zero when off, so the statics live in .bss (no file size, no touched page).
-#[derive(Default)]
+/// The state of the tracing in this process (the line buffer, all zero, is apart in .bss).
 struct State {
     /// The trace file's fd.
     file: i32,
@@ -57,6 +56,9 @@ struct State {
     /// The process name, in two parts: "rsrun " + the verb, or "container " + "init".
     name: [&'static str; 2],
     len: usize,
+    /// The phases begun and not ended yet.
+    stack: [(Option<&'static str>, Mark); 6],
+    depth: usize,
 }
 
 const BUF: usize = 4096;
@@ -77,6 +79,8 @@ static STATE: Cell<State> = Cell(UnsafeCell::new(State {
     root: Mark { ns: 0, count: 0, own: 0 },
     name: ["", ""],
     len: 0,
+    stack: [(None, Mark { ns: 0, count: 0, own: 0 }); 6],
+    depth: 0,
 }));
 static OUT: Cell<[u8; BUF]> = Cell(UnsafeCell::new([0; BUF]));
 
@@ -98,26 +102,38 @@ pub fn on() -> bool {
     ON.load(Ordering::Relaxed)
 }
 
-/// A phase being timed; its event is written when it is dropped.
+/// A phase being timed (its name and start are on a stack in `State`); its event is written when
+/// the guard drops. Guards drop in reverse order of creation, as phases nest.
 #[must_use]
-pub struct Phase {
-    name: &'static str,
-    start: Mark,
-}
+pub struct Phase;
 
-/// Starts timing phase `name` (ended when the returned guard drops). Off: one branch on a static
+/// Starts timing phase `name`, ended when the returned guard drops. Off: one branch on a static
 /// flag here and in the drop. Neither is inlined: a guard's drop runs on every early-return path,
-/// and a call there is smaller than the check.
+/// where a call with no argument is the smallest code.
 #[inline(never)]
 pub fn phase(name: &'static str) -> Phase {
-    Phase { name, start: if on() { mark() } else { Mark::default() } }
+    if on() {
+        let m = mark();
+        let s = st();
+        if let Some(slot) = s.stack.get_mut(s.depth) {
+            *slot = (Some(name), m);
+        }
+        s.depth += 1;
+    }
+    Phase
 }
 
 impl Drop for Phase {
     #[inline(never)]
     fn drop(&mut self) {
-        if on() {
-            event([self.name, ""], self.start, 0, false);
+        let s = st();
+        // depth 0: a guard of the parent's, in the init after `child` (never dropped there anyway).
+        if !on() || s.depth == 0 {
+            return;
+        }
+        s.depth -= 1;
+        if let Some(&(Some(name), m)) = s.stack.get(s.depth) {
+            event([name, ""], m, 0, false);
         }
     }
 }
@@ -149,6 +165,7 @@ pub fn child() {
     s.len = 0;
     s.perf = 0;
     s.own = 0;
+    s.depth = 0;
     // The host's pid: /proc is still the host's here, and getpid would say 1 in a new PID namespace.
     let mut b = [core::mem::MaybeUninit::<u8>::uninit(); 16];
     s.pid = match rustix::fs::readlinkat_raw(rustix::fs::CWD, c"/proc/self", &mut b) {
