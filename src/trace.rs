@@ -53,8 +53,8 @@ struct State {
     /// Syscalls of this image the counter cannot see, added to the root event.
     unseen: u64,
     root: Mark,
-    /// The process name, in two parts: "rsrun " + the verb, or "container " + "init".
-    name: [&'static str; 2],
+    /// The verb, for the process name "rsrun <verb>"; None in the container init.
+    verb: Option<&'static str>,
     len: usize,
     /// The phases begun and not ended yet.
     stack: [(Option<&'static str>, Mark); 6],
@@ -77,7 +77,7 @@ static STATE: Cell<State> = Cell(UnsafeCell::new(State {
     pid: 0,
     unseen: 0,
     root: Mark { ns: 0, count: 0, own: 0 },
-    name: ["", ""],
+    verb: None,
     len: 0,
     stack: [(None, Mark { ns: 0, count: 0, own: 0 }); 6],
     depth: 0,
@@ -133,7 +133,7 @@ impl Drop for Phase {
         }
         s.depth -= 1;
         if let Some(&(Some(name), m)) = s.stack.get(s.depth) {
-            event([name, ""], m, 0, false);
+            event(Some(name), m, 0);
         }
     }
 }
@@ -146,12 +146,68 @@ pub fn init(path: Option<&str>, verb: &'static str) -> Result<()> {
     let s = st();
     let fd = open(path, s).context(format_args!("open trace file {path}"))?;
     s.file = fd.into_raw_fd();
-    s.tracepoint = tracepoint(s).unwrap_or(0);
+    let handed = handed_counter(s);
+    if handed.is_none() {
+        s.tracepoint = tracepoint(s).unwrap_or(0);
+    }
     s.pid = rustix::process::getpid().as_raw_nonzero().get();
     s.own += 1;
     // execve and the allocator's first mmap came before.
-    begin(["rsrun ", verb], 2);
+    begin(Some(verb), 2, handed);
     Ok(())
+}
+
+const COUNTER: &[u8] = b"RSRUN_TRACE_COUNTER=";
+
+/// Before the sealed re-exec (container/selfexe.rs): the counter is attached to the process, not
+/// the image, so it is kept across the execve and handed to the next image in RSRUN_TRACE_COUNTER
+/// ("fd,tracepoint id"). Closing it instead would unregister the tracepoint when it is the last
+/// counter, and the kernel waits for an RCU grace period there (10-40 ms here), a gap in the
+/// timeline that is not rsrun's. Returns the string and `envp` with it in front, or None to exec
+/// with `envp` as it is.
+pub fn hand_over(envp: &[*const core::ffi::c_char]) -> Option<(alloc::vec::Vec<u8>, alloc::vec::Vec<*const core::ffi::c_char>)> {
+    let s = st();
+    if s.perf == 0 {
+        return None;
+    }
+    // SAFETY: the counter's fd stays open until the process ends or execs.
+    let fd = unsafe { BorrowedFd::borrow_raw(s.perf - 1) };
+    rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty()).ok()?;
+    s.own += 1;
+    let mut var = COUNTER.to_vec();
+    let mut b = [0u8; 20];
+    var.extend_from_slice(crate::rt::dec((s.perf - 1) as u64, &mut b));
+    var.push(b',');
+    var.extend_from_slice(crate::rt::dec(s.tracepoint, &mut b));
+    var.push(0);
+    // First: getenv finds it before any such entry a caller may have set.
+    let mut env = alloc::vec::Vec::with_capacity(envp.len() + 1);
+    env.push(var.as_ptr().cast());
+    env.extend_from_slice(envp);
+    Some((var, env))
+}
+
+/// The counter of the previous image (`hand_over`), if RSRUN_TRACE_COUNTER names a perf event fd
+/// of this process; sets the tracepoint id. A caller's stray value is checked, never trusted.
+fn handed_counter(s: &mut State) -> Option<i32> {
+    let v = crate::rt::getenv(&COUNTER[..COUNTER.len() - 1])?;
+    let (fd, id) = v.split_at_checked(memchr::memchr(b',', v)?)?;
+    let num = |b: &[u8]| crate::rt::parse_uint(core::str::from_utf8(b).ok()?);
+    let (fd, id) = (num(fd)? as u32, num(id.get(1..)?)?);
+    let mut path = *b"/proc/self/fd/0123456789";
+    let mut b = [0u8; 20];
+    let digits = crate::rt::dec(fd.into(), &mut b);
+    let n = 14 + digits.len();
+    path.get_mut(14..n)?.copy_from_slice(digits);
+    let mut link = [core::mem::MaybeUninit::<u8>::uninit(); 32];
+    if readlink(path.get(..n)?, &mut link, s)? != b"anon_inode:[perf_event]" {
+        return None;
+    }
+    // SAFETY: checked just now to be an open perf event fd; nothing else in this image owns it.
+    let _ = rustix::io::fcntl_setfd(unsafe { BorrowedFd::borrow_raw(fd as i32) }, rustix::io::FdFlags::CLOEXEC);
+    s.own += 1;
+    s.tracepoint = id;
+    Some(fd as i32)
 }
 
 /// In the container init right after clone3 (and in the init a PID namespace joined by path needs
@@ -167,23 +223,23 @@ pub fn child() {
     s.own = 0;
     s.depth = 0;
     // The host's pid: /proc is still the host's here, and getpid would say 1 in a new PID namespace.
-    let mut b = [core::mem::MaybeUninit::<u8>::uninit(); 16];
-    s.pid = match rustix::fs::readlinkat_raw(rustix::fs::CWD, c"/proc/self", &mut b) {
-        Ok((link, _)) => core::str::from_utf8(link).ok().and_then(crate::rt::parse_u32).unwrap_or(0) as i32,
-        Err(_) => 0,
-    };
+    let mut b = [core::mem::MaybeUninit::<u8>::uninit(); 32];
+    let link = readlink(b"/proc/self", &mut b, s).unwrap_or(b"0");
+    s.pid = core::str::from_utf8(link).ok().and_then(crate::rt::parse_u32).unwrap_or(0) as i32;
+    begin(None, 0, None);
+}
+
+fn readlink<'b>(path: &[u8], buf: &'b mut [core::mem::MaybeUninit<u8>; 32], s: &mut State) -> Option<&'b [u8]> {
     s.own += 1;
-    if s.pid == 0 {
-        s.pid = rustix::process::getpid().as_raw_nonzero().get();
-        s.own += 1;
-    }
-    begin(["container ", "init"], 0);
+    rustix::fs::readlinkat_raw(rustix::fs::CWD, crate::rt::CPath(path), buf).ok().map(|(l, _)| &*l)
 }
 
 /// Opens the counter, records the root mark and the process_name metadata line.
-fn begin(name: [&'static str; 2], unseen: u64) {
+fn begin(verb: Option<&'static str>, unseen: u64, handed: Option<i32>) {
     let s = st();
-    if s.tracepoint != 0 {
+    if let Some(fd) = handed {
+        s.perf = fd + 1;
+    } else if s.tracepoint != 0 {
         use syscalls::perf::{PERF_TYPE_TRACEPOINT, PerfEventAttr, PerfFlags, perf_event_open};
         let attr = PerfEventAttr::new(PERF_TYPE_TRACEPOINT, s.tracepoint);
         if let Ok(fd) = perf_event_open(&attr, 0, -1, PerfFlags::FD_CLOEXEC) {
@@ -192,14 +248,24 @@ fn begin(name: [&'static str; 2], unseen: u64) {
         s.own += 1;
     }
     s.unseen = unseen;
-    s.name = name;
+    s.verb = verb;
     ON.store(true, Ordering::Relaxed);
     s.root = mark();
     push(&[b"{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":"]);
     push_dec(s.pid as u64);
     push(&[b",\"tid\":"]);
     push_dec(s.pid as u64);
-    push(&[b",\"args\":{\"name\":\"", name[0].as_bytes(), name[1].as_bytes(), b"\"}},\n"]);
+    push(&[b",\"args\":{\"name\":\""]);
+    push_name(s.verb);
+    push(&[b"\"}},\n"]);
+}
+
+/// The process name: "rsrun <verb>" or "container init".
+fn push_name(verb: Option<&str>) {
+    match verb {
+        Some(v) => push(&[b"rsrun ", v.as_bytes()]),
+        None => push(&[b"container init"]),
+    }
 }
 
 /// The end of this process image: the root event, then everything written out. `unseen_after`:
@@ -212,7 +278,7 @@ pub fn finish(unseen_after: u64) {
     let s = st();
     let root = s.root;
     let extra = s.unseen + unseen_after;
-    event(s.name, root, extra, true);
+    event(None, root, extra);
     flush();
     ON.store(false, Ordering::Relaxed);
 }
@@ -231,15 +297,21 @@ pub fn flush() {
     s.own += 1;
 }
 
-/// The event of a phase from `start` to now.
-fn event(name: [&str; 2], start: Mark, extra: u64, root: bool) {
+/// The event of phase `name` (None: the process's root event) from `start` to now.
+fn event(name: Option<&str>, start: Mark, extra: u64) {
+    let root = name.is_none();
     let e = mark();
     let s = st();
     let ns = e.ns.saturating_sub(start.ns);
     if s.len + LINE > BUF {
         flush();
     }
-    push(&[b"{\"name\":\"", name[0].as_bytes(), name[1].as_bytes(), b"\",\"ph\":\"X\",\"ts\":"]);
+    push(&[b"{\"name\":\""]);
+    match name {
+        Some(n) => push(&[n.as_bytes()]),
+        None => push_name(s.verb),
+    }
+    push(&[b"\",\"ph\":\"X\",\"ts\":"]);
     push_us(start.ns);
     push(&[b",\"dur\":"]);
     push_us(ns);

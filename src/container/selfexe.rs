@@ -30,9 +30,12 @@ pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core
     }
     fcntl_add_seals(&copy, SEALS).context("seal the rsrun memfd")?;
     drop(p);
-    // This image ends here; the next one counts the execveat.
+    // This image ends here; the next one counts the execveat (and keeps the syscall counter).
     crate::trace::finish(0);
-    // SAFETY: argv and envp are the NULL-terminated arrays the process started with.
+    let handed = crate::trace::hand_over(envp);
+    let envp = handed.as_ref().map_or(envp, |(_, env)| &env[..]);
+    // SAFETY: argv and envp are NULL-terminated arrays of strings: the ones the process started
+    // with, or those plus the trace's variable (alive in `handed`).
     let err = unsafe { syscalls::process::execveat(&copy, c"", argv, envp, rustix::fs::AtFlags::EMPTY_PATH) };
     Err(crate::error::Error::sys("re-execute rsrun from its sealed copy", err))
 }
