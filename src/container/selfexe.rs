@@ -31,8 +31,8 @@ pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core
     fcntl_add_seals(&copy, SEALS).context("seal the rsrun memfd")?;
     drop(p);
     // This image ends here; the next one counts the execveat (and keeps the syscall counter).
-    crate::trace::finish(0);
     let handed = crate::trace::hand_over(envp);
+    crate::trace::finish(0);
     let envp = handed.as_ref().map_or(envp, |(_, env)| &env[..]);
     // SAFETY: argv and envp are NULL-terminated arrays of strings: the ones the process started
     // with, or those plus the trace's variable (alive in `handed`).
