@@ -420,3 +420,33 @@ fn read_id(dir: BorrowedFd, path: &core::ffi::CStr, s: &mut State) -> Option<u64
     s.own += 2; // the read and the close
     crate::rt::parse_uint(crate::rt::trim_end(core::str::from_utf8(b.get(..n.ok()?)?).ok()?, b'\n'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One event line, as written: the only test touching the statics.
+    #[test]
+    fn event_lines() {
+        let s = st();
+        s.pid = 42;
+        s.verb = Some("create");
+        s.len = 0;
+        let start = Mark { ns: 1_234_567_890, count: 0, own: 0 };
+        event(Some("cgroups"), start, 0);
+        event(None, start, 2);
+        let text = core::str::from_utf8(&out()[..s.len]).unwrap().to_string();
+        s.len = 0;
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with(r#"{"name":"cgroups","ph":"X","ts":1234567.890,"dur":"#), "{text}");
+        assert!(lines[0].ends_with(r#"}},"#) && lines[0].contains(r#","pid":42,"tid":42,"args":{"syscalls":null,"ns":"#));
+        assert!(lines[1].starts_with(r#"{"name":"rsrun create","ph":"X""#) && lines[1].contains(r#","trace":"#), "{text}");
+        s.len = 0;
+        push_us(5);
+        push(&[b" "]);
+        push_us(1_000_001);
+        assert_eq!(&out()[..s.len], b"0.005 1000.001");
+        s.len = 0;
+    }
+}
