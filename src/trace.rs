@@ -147,9 +147,7 @@ pub fn init(path: Option<&str>, verb: &'static str) -> Result<()> {
     let fd = open(path, s).context(format_args!("open trace file {path}"))?;
     s.file = fd.into_raw_fd();
     let handed = handed_counter(s);
-    if handed.is_none() {
-        s.tracepoint = tracepoint(s).unwrap_or(0);
-    }
+    s.tracepoint = tracepoint(s).unwrap_or(0);
     s.pid = rustix::process::getpid().as_raw_nonzero().get();
     s.own += 1;
     // execve and the allocator's first mmap came before.
@@ -161,9 +159,9 @@ const COUNTER: &[u8] = b"RSRUN_TRACE_COUNTER=";
 
 /// Before the sealed re-exec (container/selfexe.rs): the counter is attached to the process, not
 /// the image, so it is kept across the execve and handed to the next image in RSRUN_TRACE_COUNTER
-/// ("fd,tracepoint id"). Closing it instead would unregister the tracepoint when it is the last
+/// (its fd number). Closing it instead would unregister the tracepoint when it is the last
 /// counter, and the kernel waits for an RCU grace period there (10-40 ms here), a gap in the
-/// timeline that is not rsrun's. Returns the string and `envp` with it in front, or None to exec
+/// timeline that is not rsrun's. (The next image looks the tracepoint up again, for the init.) Returns the string and `envp` with it in front, or None to exec
 /// with `envp` as it is.
 pub fn hand_over(envp: &[*const core::ffi::c_char]) -> Option<(alloc::vec::Vec<u8>, alloc::vec::Vec<*const core::ffi::c_char>)> {
     let s = st();
@@ -177,8 +175,6 @@ pub fn hand_over(envp: &[*const core::ffi::c_char]) -> Option<(alloc::vec::Vec<u
     let mut var = COUNTER.to_vec();
     let mut b = [0u8; 20];
     var.extend_from_slice(crate::rt::dec((s.perf - 1) as u64, &mut b));
-    var.push(b',');
-    var.extend_from_slice(crate::rt::dec(s.tracepoint, &mut b));
     var.push(0);
     // First: getenv finds it before any such entry a caller may have set.
     let mut env = alloc::vec::Vec::with_capacity(envp.len() + 1);
@@ -188,12 +184,9 @@ pub fn hand_over(envp: &[*const core::ffi::c_char]) -> Option<(alloc::vec::Vec<u
 }
 
 /// The counter of the previous image (`hand_over`), if RSRUN_TRACE_COUNTER names a perf event fd
-/// of this process; sets the tracepoint id. A caller's stray value is checked, never trusted.
+/// of this process. A caller's stray value is checked, never trusted.
 fn handed_counter(s: &mut State) -> Option<i32> {
-    let v = crate::rt::getenv(&COUNTER[..COUNTER.len() - 1])?;
-    let (fd, id) = v.split_at_checked(memchr::memchr(b',', v)?)?;
-    let num = |b: &[u8]| crate::rt::parse_uint(core::str::from_utf8(b).ok()?);
-    let (fd, id) = (num(fd)? as u32, num(id.get(1..)?)?);
+    let fd = crate::rt::parse_u32(core::str::from_utf8(crate::rt::getenv(&COUNTER[..COUNTER.len() - 1])?).ok()?)?;
     let mut path = *b"/proc/self/fd/0123456789";
     let mut b = [0u8; 20];
     let digits = crate::rt::dec(fd.into(), &mut b);
@@ -206,7 +199,6 @@ fn handed_counter(s: &mut State) -> Option<i32> {
     // SAFETY: checked just now to be an open perf event fd; nothing else in this image owns it.
     let _ = rustix::io::fcntl_setfd(unsafe { BorrowedFd::borrow_raw(fd as i32) }, rustix::io::FdFlags::CLOEXEC);
     s.own += 1;
-    s.tracepoint = id;
     Some(fd as i32)
 }
 

@@ -106,9 +106,7 @@ pub fn setup(
 pub fn finish(ctx: &Context<'_, '_>) -> Result<()> {
     let spec = ctx.spec;
     let mut proc = None;
-    let p = crate::trace::phase("sysctl");
     super::sysctl::apply(spec, &mut proc)?;
-    drop(p);
     if !has_mount_ns(spec) {
         return Ok(());
     }
