@@ -8,9 +8,11 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 pub fn run(g: &Global, id: Id) -> Result<i32> {
+    let p = crate::trace::phase("state load");
     let c = Store::new(&g.root).get(id)?;
     c.lock()?;
     let st = c.load()?;
+    drop(p);
     // The exec fifo says it all in one syscall: gone = started before, no reader = the init died
     // (or has exec'd: a start killed between its write and its unlink). The status is derived
     // only to word the error.
@@ -29,7 +31,10 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
         },
         Err(e) => Err(e),
         Ok(()) => {
-            if let Err(e) = run_hooks(&st, "poststart", Status::Running) {
+            let p = crate::trace::phase("poststart hooks");
+            let hooks = run_hooks(&st, "poststart", Status::Running);
+            drop(p);
+            if let Err(e) = hooks {
                 // As runc: a failing poststart hook stops the container, and it is gone: killed
                 // and removed as `delete --force` would (poststop hooks included).
                 let _ = super::delete::kill_and_destroy(c, &st);
@@ -74,6 +79,7 @@ fn relay_ready(n: super::notify::Listener, init_pid: i32, main_pid: i32) -> Resu
 
 /// Lets the init blocked on the exec fifo go on, then removes the fifo.
 fn release(c: &Container) -> Result<()> {
+    let _p = crate::trace::phase("exec fifo");
     // Non-blocking: with no reader (the init is gone) the open fails with ENXIO instead of hanging.
     let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {}/{EXEC_FIFO}", c.path()))?;
