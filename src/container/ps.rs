@@ -68,9 +68,8 @@ fn filter(output: &[u8], pids: &[u32]) -> Result<Vec<u8>> {
     out.push(b'\n');
     for line in lines.filter(|l| !l.is_empty()) {
         let field = line.split_ascii_whitespace().nth(col).unwrap_or("");
-        let pid: u32 = field
-            .parse()
-            .map_err(|_| Error::msg(format_args!("unable to parse pid \"{field}\" in ps output line: {line}")))?;
+        let pid = crate::rt::parse_u32(field)
+            .ok_or_else(|| Error::msg(format_args!("unable to parse pid \"{field}\" in ps output line: {line}")))?;
         if pids.contains(&pid) {
             out.extend_from_slice(line.as_bytes());
             out.push(b'\n');
