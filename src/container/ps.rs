@@ -11,7 +11,6 @@ use crate::error::{Context, Error, Result};
 use crate::rt::cstrs::CStrs;
 use crate::spawn::{Stdio, describe, spawn};
 use crate::state::{Status, Store};
-use alloc::string::String;
 use alloc::vec::Vec;
 use rustix::fd::AsFd;
 use rustix::io::Errno;
@@ -57,7 +56,7 @@ fn json(pids: &[u32]) -> Vec<u8> {
 
 /// The header line of `ps` output and the lines whose PID column is in `pids`, each with a newline.
 fn filter(output: &[u8], pids: &[u32]) -> Result<Vec<u8>> {
-    let text = String::from_utf8_lossy(output);
+    let text = crate::rt::lossy(output);
     let mut lines = text.split('\n');
     let header = lines.next().unwrap_or("");
     let col = header
@@ -69,9 +68,8 @@ fn filter(output: &[u8], pids: &[u32]) -> Result<Vec<u8>> {
     out.push(b'\n');
     for line in lines.filter(|l| !l.is_empty()) {
         let field = line.split_ascii_whitespace().nth(col).unwrap_or("");
-        let pid: u32 = field
-            .parse()
-            .map_err(|_| Error::msg(format_args!("unable to parse pid \"{field}\" in ps output line: {line}")))?;
+        let pid = crate::rt::parse_u32(field)
+            .ok_or_else(|| Error::msg(format_args!("unable to parse pid \"{field}\" in ps output line: {line}")))?;
         if pids.contains(&pid) {
             out.extend_from_slice(line.as_bytes());
             out.push(b'\n');
@@ -111,7 +109,7 @@ fn run_ps(args: &[&str]) -> Result<Vec<u8>> {
     }
     let status = child.wait()?.ok_or_else(|| Error::msg("ps: no exit status"))?;
     if status.exit_status() != Some(0) {
-        let text = String::from_utf8_lossy(&out);
+        let text = crate::rt::lossy(&out);
         crate::bail!("ps: {}: {}", describe(&status), text.trim_end());
     }
     Ok(out)
@@ -134,7 +132,7 @@ fn find_in_path(name: &[u8]) -> Result<alloc::ffi::CString> {
             return Ok(c);
         }
     }
-    Err(Error::msg(format_args!("exec: \"{}\": executable file not found in $PATH", String::from_utf8_lossy(name))))
+    Err(Error::msg(format_args!("exec: \"{}\": executable file not found in $PATH", crate::rt::lossy(name))))
 }
 
 #[cfg(test)]

@@ -171,6 +171,16 @@ pub fn parse_uint(s: &str) -> Option<u64> {
     d.bytes().try_fold(0u64, |v, b| v.checked_mul(10)?.checked_add(u64::from(b.checked_sub(b'0').filter(|&x| x < 10)?)))
 }
 
+/// A signed decimal number as `str::parse::<i64>` reads it, through [`parse_uint`] (so that
+/// `parse::<i64>`'s own copy of the digit loop is not linked).
+pub fn parse_int(s: &str) -> Option<i64> {
+    match s.strip_prefix('-') {
+        Some(d) if !d.starts_with('+') => 0i64.checked_sub_unsigned(parse_uint(d)?),
+        Some(_) => None,
+        None => i64::try_from(parse_uint(s)?).ok(),
+    }
+}
+
 /// [`parse_uint`] for a `u32`.
 pub fn parse_u32(s: &str) -> Option<u32> {
     parse_uint(s).and_then(|n| u32::try_from(n).ok())
@@ -304,6 +314,12 @@ mod tests {
         for s in ["0", "+7", "4294967295", "18446744073709551615", "18446744073709551616", "", "+", "-1", "1a", " 1"] {
             assert_eq!(parse_uint(s), s.parse::<u64>().ok(), "{s}");
             assert_eq!(parse_u32(s), s.parse::<u32>().ok(), "{s}");
+        }
+        for s in ["0", "-0", "+7", "-7", "9223372036854775807", "9223372036854775808", "-9223372036854775808"] {
+            assert_eq!(parse_int(s), s.parse::<i64>().ok(), "{s}");
+        }
+        for s in ["-9223372036854775809", "", "-", "+", "-+1", "+-1", "--1", "1-", " 1"] {
+            assert_eq!(parse_int(s), s.parse::<i64>().ok(), "{s}");
         }
         for b in [&b"ok"[..], b"a\xffb", b"\xe2\x82", b"x\xe2\x82y\xf0\x9f\x98\x80\xc3", b"", b"\xed\xa0\x80"] {
             assert_eq!(lossy(b), String::from_utf8_lossy(b), "{b:?}");
