@@ -364,7 +364,7 @@ impl Cgroup {
                     for name in list.split(',') {
                         let b = ctrl::bit(name);
                         if b == 0 || !self.hier.iter().any(|h| h.ctrls & b != 0 && h.ctrls & ctrl::UNIFIED == 0) {
-                            crate::bail!("--cgroup {arg}: no cgroup v1 controller {name:?} here");
+                            crate::bail!("--cgroup {arg}: no cgroup v1 controller {} here", crate::error::Quoted::str(name));
                         }
                         bits |= b;
                     }
