@@ -115,3 +115,33 @@ pub fn limit_field(r: &Resources<'_>) -> Option<&'static str> {
     .into_iter()
     .find_map(|(on, f)| on.then_some(f))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Cpu, Memory, Pids};
+
+    #[test]
+    fn limits_that_need_a_cgroup() {
+        let mut r = Resources::default();
+        assert_eq!(limit_field(&r), None);
+        // Device rules and "unset" values (0, -1 pids) need no cgroup.
+        r.devices.push(Default::default());
+        r.memory = Some(Memory { limit: Some(0), ..Memory::default() });
+        r.pids = Some(Pids { limit: -1 });
+        r.cpu = Some(Cpu { shares: Some(0), ..Cpu::default() });
+        assert_eq!(limit_field(&r), None);
+        r.pids = Some(Pids { limit: 10 });
+        assert_eq!(limit_field(&r), Some("linux.resources.pids"));
+        r.memory = Some(Memory { limit: Some(1 << 20), ..Memory::default() });
+        assert_eq!(limit_field(&r), Some("linux.resources.memory"));
+    }
+
+    #[test]
+    fn only_permission_errors_without_a_path_are_optional() {
+        let e = Error::sys("mkdir", rustix::io::Errno::ACCESS);
+        assert!(cgroup_optional(&e, None) && cgroup_optional(&e, Some("")));
+        assert!(!cgroup_optional(&e, Some("/mine")));
+        assert!(!cgroup_optional(&Error::sys("mkdir", rustix::io::Errno::NOSPC), None));
+    }
+}
