@@ -174,6 +174,45 @@ pub fn in_user_namespace() -> bool {
     !(f.next() == Some(b"0") && f.next() == Some(b"0") && f.next() == Some(b"4294967295"))
 }
 
+/// The namespace types the container's config lists (created or joined by path): the ones `exec`
+/// joins through the init.
+pub fn listed(spec: &Spec) -> CloneFlags {
+    let namespaces = spec.linux.as_ref().map_or(&[][..], |l| &l.namespaces[..]);
+    namespaces.iter().fold(CloneFlags::empty(), |all, ns| all | flag(ns.kind))
+}
+
+/// Joins the namespaces `flags` of the process `pidfd` (host pid `pid`): one setns on the pidfd
+/// (Linux 5.8+; the kernel joins the user namespace first), else one setns per namespace through
+/// /proc/PID/ns, every file opened before the first join (user first, mount last: JOIN_ORDER).
+/// A PID or time namespace joined this way applies to the caller's next children.
+pub fn join_process(pidfd: rustix::fd::BorrowedFd<'_>, pid: i32, flags: CloneFlags) -> Result<()> {
+    use rustix::thread::{ThreadNameSpaceType, move_into_link_name_space, move_into_thread_name_spaces};
+    if flags.is_empty() {
+        return Ok(());
+    }
+    match move_into_thread_name_spaces(pidfd, ThreadNameSpaceType::from_bits_retain(flags.bits() as u32)) {
+        // EINVAL: a kernel without setns on pidfds (or a namespace that cannot be joined: the
+        // per-namespace joins below then name it).
+        Err(rustix::io::Errno::INVAL) => {}
+        r => return r.map_err(|e| refused("join the container's namespaces (setns)", flags, e)),
+    }
+    const FILES: [&str; 8] = ["user", "ipc", "uts", "net", "pid", "cgroup", "time", "mnt"];
+    let mut fds = Vec::new();
+    for (f, file) in JOIN_ORDER.iter().zip(FILES) {
+        if flags.contains(*f) {
+            let path = alloc::format!("/proc/{pid}/ns/{file}");
+            let fd = rustix::fs::open(cs(&path), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| Error::sys(format_args!("open {path}"), e))?;
+            fds.push((*f, fd));
+        }
+    }
+    for (f, fd) in &fds {
+        move_into_link_name_space(rustix::fd::AsFd::as_fd(fd), None)
+            .map_err(|e| Error::sys(format_args!("join the container's {} namespace", name(*f)), e))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

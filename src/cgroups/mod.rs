@@ -344,6 +344,43 @@ impl Cgroup {
         self.hier.iter().filter(|h| h.ctrls & ctrl::UNIFIED == 0).try_for_each(|h| fsio::join(h, pid))
     }
 
+    /// `exec --cgroup`: the process joins a sub-cgroup of the container's instead, in every
+    /// hierarchy (`PATH`) or in the v1 hierarchies of the controllers named (`ctrl[,ctrl]:PATH`),
+    /// as runc. PATH is relative to the container's cgroup and must already exist (the join names
+    /// it when it does not); ".." and absolute paths are refused.
+    pub fn use_sub(&mut self, args: &[&str]) -> Result<()> {
+        for arg in args {
+            let (ctrls, path) = match arg.split_once(':') {
+                Some((c, p)) => (Some(c), p),
+                None => (None, *arg),
+            };
+            if path.is_empty() || path.starts_with('/') || path.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+                crate::bail!("--cgroup {arg}: the path must be relative to the container's cgroup, without \".\" or \"..\"");
+            }
+            let bits = match ctrls {
+                None => !0,
+                Some(list) => {
+                    let mut bits = 0;
+                    for name in list.split(',') {
+                        let b = ctrl::bit(name);
+                        if b == 0 || !self.hier.iter().any(|h| h.ctrls & b != 0 && h.ctrls & ctrl::UNIFIED == 0) {
+                            crate::bail!("--cgroup {arg}: no cgroup v1 controller {} here", crate::error::Quoted::str(name));
+                        }
+                        bits |= b;
+                    }
+                    bits
+                }
+            };
+            for h in self.hier.iter_mut().filter(|h| h.ctrls & bits != 0) {
+                h.dir.push('/');
+                h.dir.push_str(path);
+                rustix::fs::access(crate::rt::cs(&h.dir), rustix::fs::Access::EXISTS)
+                    .map_err(|e| Error::sys(format_args!("--cgroup {arg}: {}", h.dir), e))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Moves the calling process itself into its v1 hierarchies by writing "0" to each `tasks`
     /// file. Unlike a pid written to cgroup.procs by another process, a task moving itself does not
     /// take the kernel's global threadgroup lock (cgroup_procs_write_start skips it for pid 0 in

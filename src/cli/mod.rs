@@ -187,10 +187,15 @@ pub fn main(args: &[&[u8]]) -> i32 {
         Ok(status) => status,
         Err(e) => {
             log::error(e.message());
-            1
+            if EXEC_ERROR.load(core::sync::atomic::Ordering::Relaxed) { 255 } else { 1 }
         }
     }
 }
+
+/// runc's exit status for a failing `exec` is 255 from the values of its flags on (a bad --user,
+/// id, ...): engines tell rsrun's errors from the process's status by it. Usage errors (unknown
+/// flags, argument counts) stay 1.
+static EXEC_ERROR: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 fn run(args: &[&[u8]]) -> Result<i32> {
     let argv = utf8_args(args)?;
@@ -246,6 +251,9 @@ fn command<'a>(args: &[&'a str]) -> Result<Step<'a>> {
         return Ok(Step::VerbHelp(verb));
     }
     check_count(verb, p.args.len())?;
+    if verb.name == "exec" {
+        EXEC_ERROR.store(true, core::sync::atomic::Ordering::Relaxed);
+    }
     Ok(Step::Run(verbs::build(verb.name, &p)?))
 }
 

@@ -370,7 +370,7 @@ fn setup(
                 }
                 parent_end.send(&Msg::HooksDone)?;
             }
-            Msg::SeccompFd(fd) => send_to_seccomp_agent(spec, &state, &fd)?,
+            Msg::SeccompFd(fd) => send_to_seccomp_agent(spec, &state, Status::Creating, &fd)?,
             Msg::Console(fd) => console.received(fd)?,
             Msg::Closed => return Err(init_died(undo.init.as_ref())),
             Msg::InitPid(_) | Msg::Go(_) | Msg::HooksDone | Msg::CgroupsReady => {
@@ -439,7 +439,7 @@ fn close_in_init(dir: BorrowedFd<'_>, claim: Option<BorrowedFd<'_>>, parent_end:
 
 /// Hands the init's seccomp notify fd to the agent at linux.seccomp.listenerPath, with the
 /// runtime-spec "container process state" as the message.
-fn send_to_seccomp_agent(spec: &Spec, state: &State, fd: &OwnedFd) -> Result<()> {
+pub(crate) fn send_to_seccomp_agent(spec: &Spec, state: &State, status: Status, fd: &OwnedFd) -> Result<()> {
     let Some(sc) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
         return Ok(());
     };
@@ -456,7 +456,7 @@ fn send_to_seccomp_agent(spec: &Spec, state: &State, fd: &OwnedFd) -> Result<()>
         .field_i64("pid", state.pid.into())
         .field_str("metadata", sc.listener_metadata.as_deref().unwrap_or(""))
         .key("state");
-    state.write_hook_state(&mut w, Status::Creating);
+    state.write_hook_state(&mut w, status);
     w.end_object();
     crate::seccomp::install::send_to_listener(path, w.as_bytes(), fd.as_fd()).context("linux.seccomp.listenerPath")
 }
@@ -508,7 +508,7 @@ fn listen_fds() -> Option<u32> {
 
 /// The pid file engines ask for: written whole to a temporary name, then renamed into place, so a
 /// reader never sees a partial pid.
-fn write_pid_file(path: &str, pid: i32) -> Result<()> {
+pub(crate) fn write_pid_file(path: &str, pid: i32) -> Result<()> {
     let path = super::absolute(path)?;
     let tmp = alloc::format!("{path}.tmp");
     let what = || alloc::format!("write pid file {path}");

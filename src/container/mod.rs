@@ -5,6 +5,7 @@ pub mod create;
 pub mod delete;
 pub mod events;
 pub mod exec;
+mod exec_process;
 pub mod features;
 pub mod kill;
 pub mod list;

@@ -79,6 +79,11 @@ impl<'f> Handoff<'f> {
         Ok(())
     }
 
+    /// The master kept for the relay, taken out (`exec`, which relays as soon as it arrives).
+    pub fn take_kept(&mut self) -> Option<OwnedFd> {
+        self.kept.take()
+    }
+
     /// The master to relay (None with a console socket, or when no terminal was made).
     pub fn into_kept(self) -> Option<OwnedFd> {
         self.kept
