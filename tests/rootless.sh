@@ -21,6 +21,8 @@
 #              bind of the host's); the same as runc shows
 #  lifecycle   create, start, state (running), list, ps (json: both processes), kill --all, delete;
 #              the state dir is gone after
+#  exec        into a running container: uid 0 (the user's id outside), the init is pid 1 of its PID
+#              namespace, the exit status passes through; as runc
 #  pause       no freezer without a cgroup the user may write: a clear error naming the cgroup
 #  subids      uidMappings/gidMappings beyond the user's own id (newuidmap/newgidmap from /etc/subuid):
 #              process.user 1000:1000 with additionalGids [100]; the same maps as runc sees
@@ -35,7 +37,7 @@
 #  isolation   the second user can neither list, read, signal nor delete the first user's containers
 #              (permission errors, exit 1, not a crash) and the container lives on
 #  podman      podman --runtime <rsrun> run (output, exit status), run -d + top + exec + stop + rm,
-#              as the user, each also with runc (exec only where rsrun has it)
+#              as the user, each also with runc
 set -uo pipefail
 [ -z "${SKIP_ROOTLESS:-}" ] || { echo "rootless: skipped (SKIP_ROOTLESS)"; exit 0; }
 cd "$(dirname "$0")/.." || exit 1
@@ -167,6 +169,22 @@ if [[ $st == *'"status": "running"'* ]] && [ "$list" = "$id" ] && [[ $ps =~ ^\[[
   && [[ $st2 == *'"status": "stopped"'* ]] && [ $rc = 0 ] && [ ! -e "$T/run-$U1/rsrun/$id" ]; then ok lifecycle
 else bad lifecycle "state [$st] list [$list] ps [$ps] after kill [$st2] delete $rc"; fi
 
+# --- exec ---------------------------------------------------------------------------------------------
+# exec joins the container's user namespace first (then PID and the rest): uid 0 inside, the init
+# is pid 1, the exit status comes through; the same with runc.
+edit "$B" "c['process']['args'] = ['sleep', '100']"
+for rt in "$R" runc; do
+  (cd "$B" && as "$U1" "$rt" run -d "rl-exec-$$") >/dev/null 2>&1
+  out=$(as "$U1" "$rt" exec "rl-exec-$$" sh -c 'id -u; cat /proc/self/uid_map; tr "\0" " " < /proc/1/cmdline; echo; exit 7' 2>&1); rc=$?
+  as "$U1" "$rt" delete -f "rl-exec-$$" >/dev/null 2>&1
+  if [ "$rt" = runc ]; then OUT_RC=$out RC_RC=$rc; else OUT_RS=$out RC_RS=$rc; fi
+done
+want="0
+         0       $UID1          1
+sleep 100 "
+if [ $RC_RS = 7 ] && [ "$OUT_RS" = "$want" ] && [ "$OUT_RS" = "$OUT_RC" ]; then ok exec
+else bad exec "rsrun $RC_RS [$OUT_RS], runc $RC_RC [$OUT_RC], want [$want]"; fi
+
 # --- pause ----------------------------------------------------------------------------------------------
 (cd "$B" && as "$U1" "$R" run -d "$id") >/dev/null 2>&1
 out=$(as "$U1" "$R" pause "$id" 2>&1); rc=$?
@@ -264,8 +282,7 @@ podman_checks() {
   out=$(pm top "rl-pd-$$")
   if [[ $out == *"sleep 1000"* ]]; then ok "podman[$name] run -d + top"; else bad "podman[$name] run -d + top" "[$out]"; fi
   out=$(pm exec "rl-pd-$$" sh -c 'echo exec-ok; id -u'); rc=$?
-  if [[ $out == *"exec: not implemented"* ]]; then echo "rootless: podman[$name] exec skipped: rsrun has no exec yet"
-  elif [ $rc = 0 ] && [ "$out" = "exec-ok
+  if [ $rc = 0 ] && [ "$out" = "exec-ok
 0" ]; then ok "podman[$name] exec"; else bad "podman[$name] exec" "$rc [$out]"; fi
   out=$(pm stop -t 1 "rl-pd-$$"); rc=$?
   state=$(pm inspect -f '{{.State.Status}}' "rl-pd-$$")
