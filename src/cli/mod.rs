@@ -25,7 +25,7 @@ pub const SPEC_VERSION: &str = "1.2.0";
 /// Global options (before the verb).
 #[derive(Debug)]
 pub struct Global<'a> {
-    /// --root, made absolute; default /run/rsrun.
+    /// --root, made absolute; default /run/rsrun (rootless: $XDG_RUNTIME_DIR/rsrun, see `default_root`).
     pub root: String,
     pub log: Option<&'a str>,
     pub log_format: log::Format,
