@@ -296,15 +296,15 @@ fn check_count(verb: &verbs::Verb, n: usize) -> Result<()> {
 /// The state root without --root, runc's rule: $XDG_RUNTIME_DIR/rsrun for an unprivileged caller
 /// (and for uid 0 inside a user namespace unless $USER is root: rootless podman runs its runtime
 /// there), else /run/rsrun. An unprivileged caller without XDG_RUNTIME_DIR gets an error instead of
-/// a permission error on /run/rsrun.
-fn default_root() -> Result<String> {
+/// a permission error on /run/rsrun (not for `spec` and `features`, which keep no state).
+fn default_root(needs_state: bool) -> Result<String> {
     let xdg = crate::rt::getenv(b"XDG_RUNTIME_DIR").filter(|x| !x.is_empty());
     let euid = rustix::process::geteuid().as_raw();
     let user_is_root = crate::rt::getenv(b"USER") == Some(b"root");
     let use_xdg = xdg.is_some() && (euid != 0 || (!user_is_root && crate::ns::in_user_namespace()));
     match xdg {
         Some(x) if use_xdg => Ok(alloc::format!("{}/rsrun", crate::rt::lossy(x))),
-        None if euid != 0 => {
+        None if euid != 0 && needs_state => {
             Err(Error::msg("XDG_RUNTIME_DIR is not set: an unprivileged user must set it or pass --root DIR"))
         }
         _ => Ok(String::from("/run/rsrun")),
@@ -326,7 +326,7 @@ fn global<'a>(p: &parse::Parsed<'a>) -> Result<Global<'a>> {
     let root = match p.get("root") {
         Some("") => return Err(Error::msg("--root must not be empty")),
         Some(r) => crate::container::absolute(r)?,
-        None => default_root()?,
+        None => default_root(!matches!(p.args.first(), Some(&"spec" | &"features")))?,
     };
     Ok(Global {
         root,
