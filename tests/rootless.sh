@@ -17,6 +17,7 @@
 #  spec        `rsrun spec --rootless` is `runc spec --rootless` field for field (but ociVersion and
 #              hostname, which name the runtime)
 #  root        --root defaults to $XDG_RUNTIME_DIR/rsrun (0700); without XDG_RUNTIME_DIR: a clear error
+#              (but spec works)
 #  run         inside: uid 0, uid_map "0 UID 1", setgroups "deny"; /dev/null a working 1:3 device (a
 #              bind of the host's); the same as runc shows
 #  lifecycle   create, start, state (running), list, ps (json: both processes), kill --all, delete;
@@ -141,8 +142,11 @@ edit "$B" "c['process']['args'] = ['/bin/true']"
 out=$(cd "$B" && as "$U1" "$R" run "rl-root-$$" 2>&1); rc=$?
 mode=$(stat -c %a "$T/run-$U1/rsrun" 2>/dev/null)
 noxdg=$(cd "$B" && runuser -u "$U1" -- env -i PATH=/usr/bin:/bin "$R" list 2>&1); rc2=$?
-if [ $rc = 0 ] && [ "$mode" = 700 ] && [ $rc2 != 0 ] && [[ $noxdg == *XDG_RUNTIME_DIR* ]]; then ok root
-else bad root "run: $rc [$out], $T/run-$U1/rsrun mode [$mode], without XDG_RUNTIME_DIR: $rc2 [$noxdg]"; fi
+# spec keeps no state: it needs no XDG_RUNTIME_DIR.
+mkdir "$T/spec/noxdg" && chown "$U1:" "$T/spec/noxdg"
+(cd "$T/spec/noxdg" && runuser -u "$U1" -- env -i PATH=/usr/bin:/bin "$R" spec --rootless); rc3=$?
+if [ $rc = 0 ] && [ "$mode" = 700 ] && [ $rc2 != 0 ] && [[ $noxdg == *XDG_RUNTIME_DIR* ]] && [ $rc3 = 0 ]; then ok root
+else bad root "run: $rc [$out], $T/run-$U1/rsrun mode [$mode], without XDG_RUNTIME_DIR: list $rc2 [$noxdg], spec $rc3"; fi
 
 # --- run --------------------------------------------------------------------------------------------
 edit "$B" "c['process']['args'] = ['/bin/sh', '-c', 'id -u; cat /proc/self/uid_map /proc/self/setgroups; stat -c %t:%T /dev/null; echo x > /dev/null && echo devnull-ok']"
