@@ -21,7 +21,7 @@ pub const GLOBAL_FLAGS: &[Flag] = &[
     f!("log", "", true, "set the log file to write rsrun logs to (default is stderr)"),
     f!("log-format", "", true, "set the log format ('text' (default), or 'json')"),
     f!("trace", "", true, "append a timeline of each phase to this file (Chrome trace-event JSON; also RSRUN_TRACE)"),
-    f!("root", "", true, "root directory for storage of container state (default: \"/run/rsrun\")"),
+    f!("root", "", true, "root directory for storage of container state (default: \"/run/rsrun\", or $XDG_RUNTIME_DIR/rsrun for rootless)"),
     f!("criu", "", true, "accepted for compatibility; rsrun does not checkpoint/restore"),
     f!("systemd-cgroup", "", false, "enable systemd cgroup support (\"slice:prefix:name\" cgroupsPath)"),
     f!("rootless", "", true, "ignore cgroup permission errors ('true', 'false', or 'auto') (default: \"auto\")"),

@@ -49,3 +49,33 @@ pub fn wait_exit(pidfd: &OwnedFd, secs: i64) -> Result<bool> {
         }
     }
 }
+
+/// The container's processes when it has no cgroup (rootless without a cgroup it may write): every
+/// process in the init's PID namespace, or the init alone when that is rsrun's own namespace.
+/// Processes of other users, whose namespace links cannot be read, are not the container's.
+pub fn pids_without_cgroup(st: &State) -> Result<alloc::vec::Vec<u32>> {
+    let ns = |pid: &[u8]| {
+        let path = alloc::format!("/proc/{}/ns/pid", crate::rt::lossy(pid));
+        rustix::fs::stat(crate::rt::cs(&path)).ok().map(|s| (s.st_dev, s.st_ino))
+    };
+    let mut out = alloc::vec::Vec::new();
+    let Some(init) = ns(alloc::format!("{}", st.pid).as_bytes()) else { return Ok(out) };
+    if ns(b"self") == Some(init) {
+        out.push(st.pid as u32);
+        return Ok(out);
+    }
+    let dir = rustix::fs::open(c"/proc", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty())
+        .context("open /proc")?;
+    let mut buf = alloc::vec::Vec::with_capacity(8192);
+    let mut entries = rustix::fs::RawDir::new(&dir, buf.spare_capacity_mut());
+    while let Some(e) = entries.next() {
+        let e = e.context("read /proc")?;
+        let name = e.file_name().to_bytes();
+        if let Some(pid) = core::str::from_utf8(name).ok().and_then(crate::rt::parse_u32)
+            && ns(name) == Some(init)
+        {
+            out.push(pid);
+        }
+    }
+    Ok(out)
+}

@@ -20,18 +20,24 @@ pub fn run(g: &Global, o: &PsOpts) -> Result<i32> {
     let c = Store::new(&g.root).get(o.id)?;
     let st = c.load()?;
     let stopped = c.status(&st)? == Status::Stopped;
-    let cg = super::pause::recorded_cgroup(&st)?;
+    let Some(cg) = super::delete::cgroup(&st)? else {
+        return print(o, &super::process::pids_without_cgroup(&st)?);
+    };
     let pids = match cg.pids() {
         Ok(p) => p,
         // A stopped container's cgroup may be gone already: no processes, as in runc.
         Err(_) if stopped => Vec::new(),
         Err(e) => return Err(e.context("list the container's processes")),
     };
+    print(o, &pids)
+}
+
+fn print(o: &PsOpts, pids: &[u32]) -> Result<i32> {
     let out = match o.format {
-        Format::Json => json(&pids),
+        Format::Json => json(pids),
         Format::Table => {
             let args: &[&str] = if o.ps_args.is_empty() { &["-ef"] } else { &o.ps_args };
-            filter(&run_ps(args)?, &pids)?
+            filter(&run_ps(args)?, pids)?
         }
     };
     super::print(&out)?;
