@@ -33,8 +33,9 @@ PROGRAM=/bin/true
 # returned is the container's program from then on (that execve is still the runtime's).
 count() {
   awk -v prog="$PROGRAM" '
-    { pid = $1; rest = substr($0, length($1) + 2) }
+    { pid = $1; rest = $0; sub(/^[0-9]+ +/, "", rest) }
     NR == 1 { launcher = pid }
+    index(rest, "execve(\"" prog "\"") == 1 { execing[pid] = 1 }
     rest ~ /^(\+\+\+ |--- )/ || rest ~ /<unfinished \.\.\.>$/ || rest ~ / = \?$/ { next }
     pid == launcher { next }
     {
@@ -43,8 +44,7 @@ count() {
     }
     cont[pid] { program++; next }
     { own++; calls[name]++ }
-    name == "execve" && (index(rest, "execve(\"" prog "\"") == 1 || execing[pid]) && rest ~ / = 0$/ { cont[pid] = 1 }
-    index(rest, "execve(\"" prog "\"") == 1 { execing[pid] = 1 }
+    name == "execve" && execing[pid] && rest ~ / = 0$/ { cont[pid] = 1 }
     END {
       printf "%d %d\n", own, program
       for (n in calls) printf "%d %s\n", calls[n], n > "/dev/stderr"
@@ -71,6 +71,7 @@ for rt in $(default_runtimes "$@"); do
     [ $(($1 + $2)) -le "$max" ] || max=$(($1 + $2))
     i=$((i + 1))
   done
+  [ -z "${VERBOSE:-}" ] || echo "  rounds (own):$owns"
   own=$(echo "$owns" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   printf '%-16s %6d %6d\n' "$label" "$own" "$max"
   if [ -n "${VERBOSE:-}" ]; then
