@@ -22,7 +22,10 @@ pub fn open_init(st: &State) -> Result<Option<OwnedFd>> {
         Some(ps) if !matches!(ps.state, b'Z' | b'X' | b'x') && (st.start_time == 0 || ps.start_time == st.start_time) => {
             Ok(Some(fd))
         }
-        _ => Ok(None),
+        _ => {
+            crate::rt::done_with(fd);
+            Ok(None)
+        }
     }
 }
 
