@@ -7,7 +7,8 @@
 //! without following any symlink and must be the char device 1:3: if the image or a mount replaced
 //! it (with a symlink to /proc/sys/kernel/core_pattern, say), masking fails instead of mounting
 //! something else over the path (CVE-2025-31133). Masked directories get an empty read-only tmpfs.
-//! The bind goes through `/proc/self/fd/N`, so the container's /proc is first checked to be a procfs.
+//! The bind goes through `/proc/self/fd/N`, so the container's /proc must be a procfs: checked,
+//! unless setup mounted it (rootfs.rs `mounts_procfs`).
 use super::paths::{self, PATH_FLAGS, Root};
 use super::sys::{self, Attr, leak, release};
 use crate::bail;
@@ -59,7 +60,9 @@ fn readonly(fd: &OwnedFd) -> Result<()> {
     Ok(())
 }
 
-pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>) -> Result<()> {
+/// `procfs_mounted`: setup mounted the container's /proc as a procfs (see rootfs.rs), so the
+/// `/proc/self/fd/N` paths need no check of it.
+pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>, procfs_mounted: bool) -> Result<()> {
     let root = Root::cwd();
     let mut null: Option<OwnedFd> = None;
     for p in list {
@@ -71,7 +74,9 @@ pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>) -> Result<()> {
         let null = match &mut null {
             Some(n) => n,
             n => {
-                proc_fd(&root, proc)?;
+                if !procfs_mounted {
+                    proc_fd(&root, proc)?;
+                }
                 n.insert(dev_null(&root)?)
             }
         };
