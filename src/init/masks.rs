@@ -84,15 +84,19 @@ pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>, procfs_mounted: 
         // A file gets /dev/null, a directory a read-only tmpfs; either mount fails with ENOTDIR on
         // the other kind, and then the other one is made. The likely kind goes first, which spares
         // the failing call (a stat would cost the same one).
-        let null_bind = || super::mounts::mount(&sys::fd_path(null.as_fd()), &target, "", g::MS_BIND, "");
-        let empty_dir = || super::mounts::mount("tmpfs", &target, "tmpfs", g::MS_RDONLY, "");
-        let (first, second): (&dyn Fn() -> _, &dyn Fn() -> _) =
-            if likely_dir(&rel) { (&empty_dir, &null_bind) } else { (&null_bind, &empty_dir) };
-        match first() {
-            Err(Errno::NOTDIR) => second(),
-            r => r,
+        let dir_first = likely_dir(&rel);
+        let mut r = Err(Errno::NOTDIR);
+        for dir in [dir_first, !dir_first] {
+            if r != Err(Errno::NOTDIR) {
+                break;
+            }
+            r = if dir {
+                super::mounts::mount("tmpfs", &target, "tmpfs", g::MS_RDONLY, "")
+            } else {
+                super::mounts::mount(&sys::fd_path(null.as_fd()), &target, "", g::MS_BIND, "")
+            };
         }
-        .context(format_args!("mask {p}"))?;
+        r        .context(format_args!("mask {p}"))?;
         release(fd);
     }
     if let Some(n) = null {
@@ -101,12 +105,11 @@ pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>, procfs_mounted: 
     Ok(())
 }
 
-/// Whether a masked path is most likely a directory: anything under /sys, and the /proc entries
-/// that are directories in every kernel (the usual masked ones: acpi, asound, scsi). Only the order
-/// of two attempts depends on it, never the result.
+/// Whether a masked path is most likely a directory: anything under /sys, and the /proc
+/// directories of the usual lists (acpi, asound, scsi). Only the order of two attempts depends on
+/// it, never the result.
 fn likely_dir(rel: &str) -> bool {
-    const PROC_DIRS: [&str; 8] = ["acpi", "asound", "bus", "driver", "fs", "irq", "scsi", "sys"];
-    rel.starts_with("sys/") || rel.strip_prefix("proc/").is_some_and(|n| PROC_DIRS.contains(&n))
+    rel.starts_with("sys/") || matches!(rel, "proc/acpi" | "proc/asound" | "proc/scsi")
 }
 
 /// The container's /dev/null, verified to be the null device and not reached through any symlink.
