@@ -18,9 +18,10 @@ size=$(stat -c %s "$bin")
 echo "size: $size bytes (budget 409600)"
 [ "$size" -le 409600 ] || { echo "FAILED: binary over 400 KB"; fail=1; }
 
-# 255 measured (median of 3 lifecycles), plus the init's last 3 calls (fifo read, close_range,
-# execve), which happen or not before delete -f kills it.
-LIFECYCLE_BUDGET=${LIFECYCLE_BUDGET:-258}
+# 255 measured (median of 3 lifecycles); up to 259 when the container's /bin/true gets to run and
+# exit before delete -f: the init's last 3 calls (fifo read, close_range, execve) then count, and
+# delete -f, finding the init gone, thaws the v1 freezer (+2) but does not wait (-1).
+LIFECYCLE_BUDGET=${LIFECYCLE_BUDGET:-260}
 calls=$(bench/syscalls.sh "$bin" | awk '$1 == "rsrun" { print $2 }')
 echo "lifecycle syscalls (own): $calls (budget $LIFECYCLE_BUDGET, target 250)"
 [ -n "$calls" ] && [ "$calls" -le "$LIFECYCLE_BUDGET" ] || { echo "FAILED: lifecycle over $LIFECYCLE_BUDGET syscalls"; fail=1; }
