@@ -43,6 +43,9 @@ pub struct Created {
     /// The pty master of a terminal container without a console socket (`run` in the foreground
     /// relays it); None otherwise.
     pub console: Option<OwnedFd>,
+    /// create's read-write end of the exec fifo. `create` exits with it (no close(2)); `run` must
+    /// drop it before `start`, or the fifo would keep a reader after the init is gone.
+    pub exec_fifo: Option<OwnedFd>,
 }
 
 /// Reads and parses `<bundle>/config.json`.
@@ -66,8 +69,9 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let terminal = spec.process.as_ref().is_some_and(|p| p.terminal).then_some("process.terminal");
     crate::tty::check_use(terminal, o.console_socket, detached)?;
     let rootfs = rootfs_path(&spec, &bundle)?;
-    // One geteuid for the rootless rules and the state's owner.
-    let euid = rustix::process::geteuid().as_raw();
+    // The euid for the rootless rules and the state's owner: from the auxiliary vector (no
+    // syscall; nothing changes it before here), else one geteuid.
+    let euid = crate::rt::exec_ids().map_or_else(|| rustix::process::geteuid().as_raw(), |(_, e, _, _)| e);
     let inv = super::validate::Invocation { no_pivot: o.no_pivot, euid, systemd_cgroup: g.systemd_cgroup };
     super::validate::check(&spec, &inv)?;
     drop(p);
@@ -105,9 +109,9 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let setup_result =
         setup(g, o, euid, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, console, child_end, &mut undo);
     match setup_result {
-        Ok((state, pidfd, console)) => {
+        Ok((state, pidfd, console, exec_fifo)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
-            Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take(), console })
+            Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take(), console, exec_fifo: Some(exec_fifo) })
         }
         Err(e) => {
             undo.run();
@@ -180,7 +184,7 @@ fn setup(
     mut console: crate::tty::Handoff<'_>,
     child_end: channel::Channel,
     undo: &mut Undo,
-) -> Result<(State, OwnedFd, Option<OwnedFd>)> {
+) -> Result<(State, OwnedFd, Option<OwnedFd>, OwnedFd)> {
     let parent_end = undo.chan.as_ref().ok_or_else(|| Error::msg("internal: no channel"))?;
     let mut state = initial_state(o, euid, spec, config, bundle, rootfs)?;
     let linux = spec.linux.as_ref();
@@ -307,8 +311,9 @@ fn setup(
         Fork::Parent { pid, pidfd } => (pid, pidfd.ok_or_else(|| Error::msg("clone3 returned no pidfd"))?),
     };
     undo.init = Some(pidfd);
+    // Closed now: the init must be the only one holding it, so that its death reads as the end of
+    // the stream. The fifo goes back to the caller (see `Created::exec_fifo`).
     drop(child_end);
-    drop(fifo);
     drop(p);
 
     if new_userns {
@@ -422,7 +427,7 @@ fn setup(
     if let Some(chan) = undo.chan.take() {
         chan.done();
     }
-    Ok((state, pidfd, console.into_kept()))
+    Ok((state, pidfd, console.into_kept(), fifo))
 }
 
 /// The creation record (state/creating.rs): the cgroup as it will be (`planned`) or as made.

@@ -11,6 +11,12 @@ use rustix::time::Timespec;
 
 /// A pidfd for the init, or None when it is gone (exited, zombie, or its pid reused).
 pub fn open_init(st: &State) -> Result<Option<OwnedFd>> {
+    Ok(open_init_state(st)?.map(|(fd, _)| fd))
+}
+
+/// `open_init`, with the init's state letter from /proc/<pid>/stat (R, S, D...: a task frozen by a
+/// cgroup freezer reads D).
+pub fn open_init_state(st: &State) -> Result<Option<(OwnedFd, u8)>> {
     let Some(pid) = Pid::from_raw(st.pid) else { return Ok(None) };
     let fd = match pidfd_open(pid, PidfdFlags::empty()) {
         Ok(fd) => fd,
@@ -20,9 +26,12 @@ pub fn open_init(st: &State) -> Result<Option<OwnedFd>> {
     // Checked after the pidfd exists: from here the pidfd names this very process.
     match proc_stat(st.pid)? {
         Some(ps) if !matches!(ps.state, b'Z' | b'X' | b'x') && (st.start_time == 0 || ps.start_time == st.start_time) => {
-            Ok(Some(fd))
+            Ok(Some((fd, ps.state)))
         }
-        _ => Ok(None),
+        _ => {
+            crate::rt::done_with(fd);
+            Ok(None)
+        }
     }
 }
 

@@ -47,6 +47,32 @@ pub fn raw_envp() -> &'static [*const c_char] {
     unsafe { core::slice::from_raw_parts(p, n + 1) }
 }
 
+/// The real and effective uid and gid rsrun was executed with, from the auxiliary vector the kernel
+/// put after envp on the initial stack (AT_UID, AT_EUID, AT_GID, AT_EGID): (uid, euid, gid, egid),
+/// without a syscall. The saved ids equal the effective ones after execve. None when the vector
+/// lacks them, or before `set_environ` (unit tests).
+pub fn exec_ids() -> Option<(u32, u32, u32, u32)> {
+    let envp = ENVIRON.load(Ordering::Relaxed) as *const *const c_char;
+    if envp.is_null() {
+        return None;
+    }
+    let n = environ().count();
+    // <linux/auxvec.h> (not in linux-raw-sys): AT_UID 11, AT_EUID 12, AT_GID 13, AT_EGID 14.
+    let mut ids = [None; 4];
+    // SAFETY: set_environ's contract: envp is the kernel's initial array, so its NULL is followed by
+    // the auxiliary vector, (type, value) pairs of usize ending with AT_NULL (0).
+    unsafe {
+        let mut p = envp.add(n + 1) as *const usize;
+        while *p != 0 {
+            if let Some(slot) = (*p).checked_sub(11).and_then(|i| ids.get_mut(i)) {
+                *slot = Some(*p.add(1) as u32);
+            }
+            p = p.add(2);
+        }
+    }
+    Some((ids[0]?, ids[1]?, ids[2]?, ids[3]?))
+}
+
 /// Records the process's initial `envp` (NULL-terminated array of NUL-terminated strings).
 ///
 /// # Safety
