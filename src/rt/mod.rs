@@ -73,6 +73,30 @@ pub fn exec_ids() -> Option<(u32, u32, u32, u32)> {
     Some((ids[0]?, ids[1]?, ids[2]?, ids[3]?))
 }
 
+/// AT_EXECFN: the file name the kernel executed this image from ("/dev/fd/N" after an execveat of
+/// an fd with AT_EMPTY_PATH), without a syscall. None when the vector lacks it or before
+/// `set_environ`.
+pub fn exec_fn() -> Option<&'static [u8]> {
+    let envp = ENVIRON.load(Ordering::Relaxed) as *const *const c_char;
+    if envp.is_null() {
+        return None;
+    }
+    let n = environ().count();
+    const AT_EXECFN: usize = 31;
+    // SAFETY: as in exec_ids: the auxiliary vector follows envp's NULL; AT_EXECFN's value points to
+    // a NUL-terminated string on the initial stack, alive for the whole process.
+    unsafe {
+        let mut p = envp.add(n + 1) as *const usize;
+        while *p != 0 {
+            if *p == AT_EXECFN && *p.add(1) != 0 {
+                return Some(CStr::from_ptr(*p.add(1) as *const c_char).to_bytes());
+            }
+            p = p.add(2);
+        }
+    }
+    None
+}
+
 /// Records the process's initial `envp` (NULL-terminated array of NUL-terminated strings).
 ///
 /// # Safety
