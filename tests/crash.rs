@@ -298,3 +298,78 @@ fn remove_cgroups(dirs: &[std::path::PathBuf]) {
         let _ = fs::remove_dir(&d);
     }
 }
+
+/// state.json's cgroup paths are checked before `delete` removes anything they name
+/// (src/cgroups/remove.rs): a recorded directory that is not a cgroup directory is refused with a
+/// line naming it and left alone, and `delete --force` still removes everything else (the
+/// container's processes, its real cgroups, its state). The decoys are cgroups the test makes:
+/// in delete's private mount namespace one has a tmpfs over it (recorded: the mount point, and a
+/// directory inside the tmpfs); on a v1 host another is recorded through the /sys/fs/cgroup/cpu
+/// symlink. Nothing under /sys/fs/cgroup is mounted on the host.
+#[test]
+fn delete_force_refuses_a_recorded_directory_that_is_not_a_cgroup() {
+    require_root();
+    let Some(cg2) = cgroup2_mount() else { return skip("no cgroup2 mount to make a decoy cgroup in") };
+    if std::process::Command::new("unshare").arg("--version").output().is_err() {
+        return skip("no unshare(1) for delete's private mount namespace");
+    }
+    let bundle = Bundle::new();
+    bundle.args(&["sleep", "1000"]);
+    let rt = Runtime::rsrun();
+    let id = unique_id("refused-cgroup");
+    let leaks = LeakCheck::new(&rt, &bundle, &id);
+    rt.create(&bundle, &id).assert_ok();
+    let real = cgroups_named(&id);
+    assert!(!real.is_empty(), "create made cgroups");
+
+    let name = unique_id("fuzz-decoy");
+    let decoy = cg2.join(&name);
+    fs::create_dir(&decoy).unwrap();
+    let m = cg2.display().to_string();
+    let mut extra = format!(
+        r#",{{"ctrl":"","mount":"{m}","path":"/{name}","created":1}},{{"ctrl":"","mount":"{m}","path":"/{name}/victim","created":1}}"#
+    );
+    let cpu = Path::new("/sys/fs/cgroup/cpu");
+    let linked = fs::symlink_metadata(cpu).is_ok_and(|md| md.file_type().is_symlink());
+    let through_link = cpu.join(&name);
+    if linked {
+        fs::create_dir(&through_link).unwrap(); // in the hierarchy the link points to
+        extra.push_str(&format!(r#",{{"ctrl":"cpu","mount":"/sys/fs/cgroup/cpu","path":"/{name}","created":1}}"#));
+    }
+    let path = rt.state_dir(&id).join("state.json");
+    let text = fs::read_to_string(&path).unwrap();
+    let at = text.find(r#""dirs":["#).expect("a cgroup record in state.json");
+    let end = at + text[at..].find(']').unwrap();
+    fs::write(&path, format!("{}{extra}{}", &text[..end], &text[end..])).unwrap();
+
+    let script = r#"mount -t tmpfs decoy "$1" && mkdir "$1/victim" || exit 99
+"$2" --root "$3" delete --force "$4"; rc=$?
+[ -d "$1/victim" ] && echo victim-survived
+exit $rc"#;
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(&decoy)
+        .arg(rt.bin())
+        .arg(rt.root())
+        .arg(&id);
+    let out = run_command(&mut cmd, None, Duration::from_secs(60));
+    let decoy_shown = decoy.display().to_string();
+    assert_ne!(out.code, Some(99), "setting up the tmpfs failed: {out:?}");
+    assert!(!out.success(), "delete --force must fail on a refused directory: {out:?}");
+    let line = out.stderr.trim();
+    assert_eq!(line.lines().count(), 1, "one line: {line}");
+    assert!(line.contains("refusing to remove") && line.contains(&decoy_shown), "{line}");
+    assert!(out.stdout.contains("victim-survived"), "the tmpfs directory was removed: {out:?}");
+    assert!(decoy.is_dir(), "the decoy cgroup survives");
+    if linked {
+        assert!(through_link.is_dir(), "the cgroup named through a symlink survives");
+        let _ = fs::remove_dir(&through_link);
+    }
+    let _ = fs::remove_dir(&decoy);
+    // Everything else is gone.
+    assert!(!rt.state_dir(&id).exists(), "state directory removed");
+    assert!(processes_of(&id).is_empty(), "the init is killed");
+    let left: Vec<_> = real.iter().filter(|d| d.exists()).collect();
+    assert!(left.is_empty(), "the container's own cgroups are removed: {left:?}");
+    leaks.assert_clean();
+}

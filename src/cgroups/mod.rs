@@ -22,6 +22,7 @@ mod detect;
 mod fake_tree_tests;
 mod freezer;
 mod fsio;
+mod remove;
 mod resources_v1;
 mod resources_v2;
 mod state;
@@ -359,22 +360,40 @@ impl Cgroup {
     /// Removes the directories rsrun created, deepest first, including sub-cgroups the container
     /// made inside its own cgroup. Waits briefly while killed processes leave (EBUSY).
     pub fn destroy(&self) -> Result<()> {
+        self.destroy_recorded().and_then(|refused| refused.map_or(Ok(()), Err))
+    }
+
+    /// `destroy` for `delete`, whose paths come from state.json: a directory that is not a cgroup
+    /// directory (remove.rs checks each before its rmdir) is refused and left alone without
+    /// stopping the removal of the others; the first refusal comes back as `Ok(Some(why))`. Err: a
+    /// removal that failed (busy: processes left), which may succeed once they are killed.
+    pub fn destroy_recorded(&self) -> Result<Option<Error>> {
         let mut stop_err = None;
         if let Some(s) = &self.systemd {
             if !s.started.get() {
-                return Ok(()); // nothing was made
+                return Ok(None); // nothing was made
             }
             // Stopped through systemd first; what is left (sub-cgroups of a delegated scope) is
             // removed below. A failed stop only matters if the directory stays.
             stop_err = s.stop().err();
         }
-        let mut first = None;
+        if self.hier.iter().all(|h| h.created == 0) {
+            return Ok(None);
+        }
+        let root = remove::open_root()?;
+        let (mut first, mut refused) = (None, None);
         for h in self.hier.iter().rev() {
-            if let Err(e) = fsio::remove_created(h) {
-                first.get_or_insert(stop_err.take().unwrap_or(e));
+            match remove::remove_created(h, root.as_fd()) {
+                Ok(None) => {}
+                Ok(Some(why)) => {
+                    refused.get_or_insert(why);
+                }
+                Err(e) => {
+                    first.get_or_insert(stop_err.take().unwrap_or(e));
+                }
             }
         }
-        first.map_or(Ok(()), Err)
+        first.map_or(Ok(refused), Err)
     }
 
     /// The v1 hierarchies the container is in, for its "cgroup" mount: (the hierarchy's mount point,

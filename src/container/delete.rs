@@ -73,19 +73,26 @@ fn kill_init(st: &State) -> Result<()> {
     Ok(())
 }
 
-/// Everything `delete` does once the container's processes are gone: the poststop hooks (a
-/// failure is only a warning, as the spec says), (later) cgroup removal from the "cgroup" slot,
-/// then the state directory. Call with the lock held (`c` locked).
+/// Everything `delete` does once the container's processes are gone: cgroup removal from the
+/// "cgroup" slot, the poststop hooks (a failure is only a warning, as the spec says), then the
+/// state directory. Call with the lock held (`c` locked). A recorded cgroup directory that is not
+/// one (a damaged or forged state.json: cgroups/remove.rs) is left alone and reported as the
+/// error, after everything else is removed: trying again could not change it.
 pub fn destroy(c: Container, st: &State) -> Result<()> {
-    if let Some(cg) = cgroup(st)?
-        && cg.destroy().is_err()
-    {
-        // Still busy: processes the init left behind (a container without its own PID namespace).
-        cg.kill_all(rustix::process::Signal::KILL)?;
-        cg.destroy()?;
+    let mut refused = None;
+    if let Some(cg) = cgroup(st)? {
+        refused = match cg.destroy_recorded() {
+            Ok(r) => r,
+            // Still busy: processes the init left behind (a container without its own PID namespace).
+            Err(_) => {
+                cg.kill_all(rustix::process::Signal::KILL)?;
+                cg.destroy_recorded()?
+            }
+        };
     }
     if let Err(e) = super::start::run_hooks(st, "poststop", Status::Stopped) {
         crate::log::log(crate::log::Level::Warning, format_args!("{e}"));
     }
-    c.remove()
+    c.remove()?;
+    refused.map_or(Ok(()), Err)
 }
