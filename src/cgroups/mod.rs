@@ -393,6 +393,7 @@ impl Cgroup {
                 }
             }
         }
+        crate::rt::done_with(root);
         first.map_or(Ok(refused), Err)
     }
 

@@ -2,12 +2,16 @@
 //! only so far: its paths are confined lexically below /sys/fs/cgroup when it is loaded (state.rs),
 //! and every directory is removed through fds, never through its path: its parent is opened
 //! beneath an fd of /sys/fs/cgroup without following any symlink (openat2 RESOLVE_BENEATH |
-//! RESOLVE_NO_SYMLINKS, O_PATH | O_DIRECTORY | O_NOFOLLOW), the directory itself from that parent
-//! on the same mount (RESOLVE_NO_XDEV), checked with fstatfs to be on a cgroup filesystem, and
-//! only then rmdir'ed relative to the parent fd. Sub-cgroups go the same way from the checked
-//! directory's fd, never across a mount. So a damaged or forged state.json cannot make `delete`
-//! remove a directory of another filesystem (a tmpfs dir, a path through a symlink, a mount over a
-//! cgroup): it is refused with an error naming it, and left alone.
+//! RESOLVE_NO_SYMLINKS, O_PATH | O_DIRECTORY | O_NOFOLLOW), checked with fstatfs to be on a cgroup
+//! filesystem, and only then the directory is rmdir'ed relative to that fd. A directory of a
+//! cgroup filesystem holds nothing but cgroup directories and control files, so the name removed is
+//! a cgroup, or a mount over one, which rmdir refuses (EBUSY): the busy path below then opens the
+//! directory itself on the parent's mount only (RESOLVE_NO_XDEV) and refuses a mount point.
+//! Sub-cgroups go the same way from the checked directory's fd, never across a mount. So a damaged
+//! or forged state.json cannot make `delete` remove a directory of another filesystem (a tmpfs
+//! dir, a path through a symlink, a mount over a cgroup): it is refused with an error naming it,
+//! and left alone. Checking the parent rather than the directory itself costs 3 syscalls per
+//! hierarchy (openat2, fstatfs, unlinkat; the fds are left to exit), not 5: a v1 host has ~14.
 use super::Hier;
 use super::fsio::{parent, sleep_ms};
 use crate::error::{Error, Result};
@@ -37,14 +41,14 @@ fn refuse(dir: &str, why: impl core::fmt::Display) -> Error {
 
 /// A directory named by state.json, opened for removal.
 enum Opened<'d> {
-    /// Its parent's fd, its own fd, its name in the parent.
-    Dir(OwnedFd, OwnedFd, &'d str),
+    /// Its parent's fd (checked: a cgroup filesystem) and its name in the parent.
+    Dir(OwnedFd, &'d str),
     Gone,
     /// Not a cgroup directory: the error says why.
     Refused(Error),
 }
 
-/// `dir` (absolute, below /sys/fs/cgroup) opened for removal.
+/// The parent of `dir` (absolute, below /sys/fs/cgroup), opened and checked for removing `dir`.
 fn open_checked<'d>(root: BorrowedFd<'_>, dir: &'d str) -> Result<Opened<'d>> {
     use Opened::{Gone, Refused};
     let Some(rel) = dir.strip_prefix(ROOT).and_then(|r| r.strip_prefix('/')) else {
@@ -58,21 +62,27 @@ fn open_checked<'d>(root: BorrowedFd<'_>, dir: &'d str) -> Result<Opened<'d>> {
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(Gone),
         Err(Errno::LOOP) => return Ok(Refused(refuse(dir, "its path goes through a symlink"))),
+        Err(Errno::NOTDIR) => return Ok(Refused(refuse(dir, "its parent is not a directory"))),
         Err(e) => return Err(Error::sys(format_args!("open {}", parent(dir)), e)),
     };
-    let fd = match fs::openat2(&up_fd, cs(name), DIR, Mode::empty(), SAME_MOUNT) {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) => return Ok(Gone),
-        Err(Errno::LOOP) => return Ok(Refused(refuse(dir, "it is a symlink"))),
-        Err(Errno::XDEV) => return Ok(Refused(refuse(dir, "it is a mount point, not a cgroup directory"))),
-        Err(Errno::NOTDIR) => return Ok(Refused(refuse(dir, "not a directory"))),
-        Err(e) => return Err(Error::sys(format_args!("open {dir}"), e)),
-    };
-    let magic = fs::fstatfs(&fd).map_err(|e| Error::sys(format_args!("statfs {dir}"), e))?.f_type as u64;
+    let magic = fs::fstatfs(&up_fd).map_err(|e| Error::sys(format_args!("statfs {}", parent(dir)), e))?.f_type as u64;
     if magic != CGROUP_SUPER_MAGIC && magic != CGROUP2_SUPER_MAGIC {
-        return Ok(Refused(refuse(dir, format_args!("not on a cgroup filesystem (magic {magic:#x})"))));
+        let why = format_args!("its directory is not on a cgroup filesystem (magic {magic:#x})");
+        return Ok(Refused(refuse(dir, why)));
     }
-    Ok(Opened::Dir(up_fd, fd, name))
+    Ok(Opened::Dir(up_fd, name))
+}
+
+/// A directory in a checked cgroup directory `up`, opened on the same mount (for listing its
+/// sub-cgroups). Ok(Err(why)): a mount point over it (or a symlink), refused.
+fn open_in(up: BorrowedFd<'_>, name: &str, shown: &str) -> Result<core::result::Result<Option<OwnedFd>, Error>> {
+    match fs::openat2(up, cs(name), DIR, Mode::empty(), SAME_MOUNT) {
+        Ok(fd) => Ok(Ok(Some(fd))),
+        Err(Errno::NOENT) => Ok(Ok(None)),
+        Err(Errno::XDEV) => Ok(Err(refuse(shown, "it is a mount point, not a cgroup directory"))),
+        Err(Errno::LOOP) => Ok(Err(refuse(shown, "it is a symlink"))),
+        Err(e) => Err(Error::sys(format_args!("open {shown}"), e)),
+    }
 }
 
 /// Removes what rsrun created in one hierarchy: the leaf (and sub-cgroups inside it), then the
@@ -82,17 +92,21 @@ fn open_checked<'d>(root: BorrowedFd<'_>, dir: &'d str) -> Result<Opened<'d>> {
 pub(crate) fn remove_created(h: &Hier, root: BorrowedFd<'_>) -> Result<Option<Error>> {
     let mut d = h.dir.as_str();
     for i in 0..h.created {
-        let opened = open_checked(root, d)?;
-        if let Opened::Refused(why) = opened {
-            return Ok(Some(why));
-        }
-        if let Opened::Dir(up, fd, name) = opened {
-            if i == 0 {
-                rmdir_tree(up.as_fd(), name, fd.as_fd(), d)?;
-            } else {
-                match fs::unlinkat(&up, cs(name), AtFlags::REMOVEDIR) {
-                    Ok(()) | Err(Errno::NOENT | Errno::BUSY | Errno::NOTEMPTY) => {}
-                    Err(e) => return Err(Error::sys(format_args!("rmdir {d}"), e)),
+        match open_checked(root, d)? {
+            Opened::Refused(why) => return Ok(Some(why)),
+            Opened::Gone => {}
+            Opened::Dir(up, name) => {
+                let r = if i == 0 {
+                    rmdir_tree(up.as_fd(), name, d)
+                } else {
+                    match fs::unlinkat(&up, cs(name), AtFlags::REMOVEDIR) {
+                        Ok(()) | Err(Errno::NOENT | Errno::BUSY | Errno::NOTEMPTY) => Ok(None),
+                        Err(e) => Err(Error::sys(format_args!("rmdir {d}"), e)),
+                    }
+                };
+                crate::rt::done_with(up);
+                if let Some(why) = r? {
+                    return Ok(Some(why));
                 }
             }
         }
@@ -101,24 +115,25 @@ pub(crate) fn remove_created(h: &Hier, root: BorrowedFd<'_>) -> Result<Option<Er
     Ok(None)
 }
 
-/// rmdir of `name` in `up` (`fd` is that directory, `shown` its path for messages), first trying
-/// the directory alone (one syscall in the usual case); when it is busy, removes sub-cgroups
-/// depth-first and retries with growing sleeps (~0.5 s in all) while the last processes exit.
-fn rmdir_tree(up: BorrowedFd<'_>, name: &str, fd: BorrowedFd<'_>, shown: &str) -> Result<()> {
+/// rmdir of `name` in the checked cgroup directory `up` (`shown`: its path, for messages), first
+/// trying the directory alone (one syscall in the usual case); when it is busy, removes
+/// sub-cgroups depth-first and retries with growing sleeps (~0.5 s in all) while the last
+/// processes exit. Ok(Some(why)): a mount point in the way, left alone.
+fn rmdir_tree(up: BorrowedFd<'_>, name: &str, shown: &str) -> Result<Option<Error>> {
     let mut delay = 1;
     loop {
         match fs::unlinkat(up, cs(name), AtFlags::REMOVEDIR) {
-            Ok(()) | Err(Errno::NOENT) => return Ok(()),
+            Ok(()) | Err(Errno::NOENT) => return Ok(None),
             Err(e @ (Errno::BUSY | Errno::NOTEMPTY)) => {
-                let subs = subdirs(fd, shown)?;
+                let fd = match open_in(up, name, shown)? {
+                    Ok(Some(fd)) => fd,
+                    Ok(None) => return Ok(None),
+                    Err(why) => return Ok(Some(why)),
+                };
+                let subs = subdirs(fd.as_fd(), shown)?;
                 for s in &subs {
-                    let path = crate::rt::cat(&[shown, "/", s]);
-                    // A child of a cgroup directory on the same mount is a cgroup directory.
-                    match fs::openat2(fd, cs(s), DIR, Mode::empty(), SAME_MOUNT) {
-                        Ok(sfd) => rmdir_tree(fd, s, sfd.as_fd(), &path)?,
-                        Err(Errno::NOENT) => {}
-                        Err(Errno::XDEV) => return Err(refuse(&path, "it is a mount point, not a cgroup directory")),
-                        Err(e) => return Err(Error::sys(format_args!("open {path}"), e)),
+                    if let Some(why) = rmdir_tree(fd.as_fd(), s, &crate::rt::cat(&[shown, "/", s]))? {
+                        return Ok(Some(why));
                     }
                 }
                 if subs.is_empty() {
