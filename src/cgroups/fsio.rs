@@ -246,6 +246,52 @@ pub(crate) fn sleep_ms(ms: u64) {
     let _ = rustix::thread::nanosleep(&t);
 }
 
+/// Removes what rsrun created in one hierarchy: the leaf (and sub-cgroups inside it), then the
+/// created parents if they are empty (another container may share them). By path: for a cgroup
+/// this process planned itself from mountinfo (create's cleanup); what state.json names goes
+/// through remove.rs's checks.
+pub(crate) fn remove_created(h: &Hier) -> Result<()> {
+    if h.created == 0 {
+        return Ok(());
+    }
+    rmdir_tree(&h.dir)?;
+    let mut d = h.dir.as_str();
+    for _ in 1..h.created {
+        d = parent(d);
+        match fs::unlinkat(CWD, cs(d), AtFlags::REMOVEDIR) {
+            Ok(()) | Err(Errno::NOENT | Errno::BUSY | Errno::NOTEMPTY) => {}
+            Err(e) => return Err(Error::sys(format_args!("rmdir {d}"), e)),
+        }
+    }
+    Ok(())
+}
+
+/// rmdir, first trying the directory alone (one syscall in the usual case); when it is busy,
+/// removes sub-cgroups depth-first and retries with growing sleeps (~0.5 s in all) while the last
+/// processes exit.
+pub(crate) fn rmdir_tree(dir: &str) -> Result<()> {
+    let mut delay = 1;
+    loop {
+        match fs::unlinkat(CWD, cs(dir), AtFlags::REMOVEDIR) {
+            Ok(()) | Err(Errno::NOENT) => return Ok(()),
+            Err(e @ (Errno::BUSY | Errno::NOTEMPTY)) => {
+                let subs = subdirs(dir)?;
+                for s in &subs {
+                    rmdir_tree(s)?;
+                }
+                if subs.is_empty() {
+                    if delay > 256 {
+                        return Err(Error::sys(format_args!("rmdir {dir}"), e));
+                    }
+                    sleep_ms(delay);
+                    delay *= 2;
+                }
+            }
+            Err(e) => return Err(Error::sys(format_args!("rmdir {dir}"), e)),
+        }
+    }
+}
+
 /// Absolute paths of the sub-directories (child cgroups) of `dir`.
 pub(crate) fn subdirs(dir: &str) -> Result<Vec<String>> {
     let fd = match fs::openat(CWD, cs(dir), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {

@@ -358,9 +358,30 @@ impl Cgroup {
     }
 
     /// Removes the directories rsrun created, deepest first, including sub-cgroups the container
-    /// made inside its own cgroup. Waits briefly while killed processes leave (EBUSY).
+    /// made inside its own cgroup. Waits briefly while killed processes leave (EBUSY). For a
+    /// cgroup this process planned (create's cleanup); one loaded from state.json goes through
+    /// `destroy_recorded`.
     pub fn destroy(&self) -> Result<()> {
-        self.destroy_recorded().and_then(|refused| refused.map_or(Ok(()), Err))
+        let Some(mut stop_err) = self.stop_unit() else { return Ok(()) };
+        let mut first = None;
+        for h in self.hier.iter().rev() {
+            if let Err(e) = fsio::remove_created(h) {
+                first.get_or_insert(stop_err.take().unwrap_or(e));
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    /// The systemd unit stopped (nothing to do without one); None: nothing was made. Some(error
+    /// of a failed stop), which only matters if a directory stays.
+    fn stop_unit(&self) -> Option<Option<Error>> {
+        match &self.systemd {
+            // Stopped through systemd first; what is left (sub-cgroups of a delegated scope) is
+            // removed after.
+            Some(s) if !s.started.get() => None,
+            Some(s) => Some(s.stop().err()),
+            None => Some(None),
+        }
     }
 
     /// `destroy` for `delete`, whose paths come from state.json: a directory that is not a cgroup
@@ -368,15 +389,7 @@ impl Cgroup {
     /// stopping the removal of the others; the first refusal comes back as `Ok(Some(why))`. Err: a
     /// removal that failed (busy: processes left), which may succeed once they are killed.
     pub fn destroy_recorded(&self) -> Result<Option<Error>> {
-        let mut stop_err = None;
-        if let Some(s) = &self.systemd {
-            if !s.started.get() {
-                return Ok(None); // nothing was made
-            }
-            // Stopped through systemd first; what is left (sub-cgroups of a delegated scope) is
-            // removed below. A failed stop only matters if the directory stays.
-            stop_err = s.stop().err();
-        }
+        let Some(mut stop_err) = self.stop_unit() else { return Ok(None) };
         if self.hier.iter().all(|h| h.created == 0) {
             return Ok(None);
         }

@@ -53,10 +53,14 @@ pub fn remove_incomplete(c: Container) -> Result<()> {
             crate::bail!("a process of the container did not exit within {EXIT_WAIT_S}s of SIGKILL");
         }
     }
-    if let Some(cg) = &cgroup {
-        cg.destroy()?;
-    }
-    c.remove()
+    // The record's paths are checked before anything is removed (cgroups/remove.rs); a refused
+    // one is reported once the rest is gone.
+    let refused = match &cgroup {
+        Some(cg) => cg.destroy_recorded()?,
+        None => None,
+    };
+    c.remove()?;
+    refused.map_or(Ok(()), Err)
 }
 
 /// pidfds of the processes that hold the container's exec fifo open. Each is checked again
