@@ -332,6 +332,23 @@ impl Cgroup {
         Ok(())
     }
 
+    /// The cgroup2 directory `pid` is in (from /proc/PID/cgroup), for `exec` when the container's
+    /// own cgroup refuses new processes (EBUSY: the container enabled controllers for sub-cgroups
+    /// it made, e.g. systemd in the container): the process joins its init's cgroup instead, as
+    /// runc does. None without a cgroup2 hierarchy.
+    pub fn unified_dir_of(&self, pid: i32) -> Result<Option<OwnedFd>> {
+        let Some(h) = self.hier.iter().find(|h| h.ctrls & ctrl::UNIFIED != 0) else { return Ok(None) };
+        let file = alloc::format!("/proc/{pid}/cgroup");
+        let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
+        let fd = rustix::fs::open(crate::rt::cs(&file), flags, rustix::fs::Mode::empty())
+            .map_err(|e| Error::sys(format_args!("open {file}"), e))?;
+        let text = crate::rt::io::read_fd(fd.as_fd()).map_err(|e| Error::sys(format_args!("read {file}"), e))?;
+        let text = crate::rt::lossy(&text);
+        let Some(path) = text.lines().find_map(|l| l.strip_prefix("0::")) else { return Ok(None) };
+        let dir = alloc::format!("{}{}", crate::rt::head(&h.dir, h.mnt), path.trim_end_matches('/'));
+        fsio::open_dir(&dir).map(Some)
+    }
+
     /// Moves `pid` (0: the calling process) into every hierarchy: for `exec`, or when clone3 did
     /// not use CLONE_INTO_CGROUP.
     pub fn join(&self, pid: u32) -> Result<()> {
@@ -364,7 +381,7 @@ impl Cgroup {
                     for name in list.split(',') {
                         let b = ctrl::bit(name);
                         if b == 0 || !self.hier.iter().any(|h| h.ctrls & b != 0 && h.ctrls & ctrl::UNIFIED == 0) {
-                            crate::bail!("--cgroup {arg}: no cgroup v1 controller {name:?} here");
+                            crate::bail!("--cgroup {arg}: no cgroup v1 controller {} here", crate::error::Quoted::str(name));
                         }
                         bits |= b;
                     }

@@ -131,7 +131,20 @@ impl Run<'_, '_> {
         let mut args = CloneArgs::new(CloneFlags::PIDFD);
         args.cgroup = self.cgroup.and_then(Cgroup::clone_into_fd);
         // SAFETY: rsrun is single-threaded; the child ends in execve or exit_group.
-        let (pid, pidfd) = match unsafe { clone3(&args) }.context("clone3")? {
+        let mut forked = unsafe { clone3(&args) };
+        let fallback;
+        if matches!(forked, Err(rustix::io::Errno::BUSY))
+            && self.o.cgroup.is_empty()
+            && let Some(cg) = self.cgroup
+        {
+            // The container's cgroup takes no processes (it enabled controllers for sub-cgroups):
+            // its init's cgroup then, as runc.
+            fallback = cg.unified_dir_of(self.st.pid)?;
+            args.cgroup = fallback.as_ref().map(|f| f.as_fd());
+            // SAFETY: as above.
+            forked = unsafe { clone3(&args) };
+        }
+        let (pid, pidfd) = match forked.context("clone3")? {
             Fork::Child => self.child(init, &child_end, console_socket, &parent_end),
             Fork::Parent { pid, pidfd } => (pid, pidfd.ok_or_else(|| Error::msg("clone3 returned no pidfd"))?),
         };
