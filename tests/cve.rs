@@ -845,9 +845,10 @@ impl Drop for Trap {
 ///   v1 host: joining the v1 cgroups) it holds host fds (config, state, cgroup files, pidfd) and
 ///   still all of root's capabilities, so the kernel's capability rule of ptrace access denies
 ///   the container as well as its non-dumpable flag does; the flag is what still holds after the
-///   capabilities are dropped (tests `cve_2016_9962_init_is_not_dumpable_until_exec` for the init);
-/// then, thawed, it runs the process, whose fds are 0, 1 and 2 only. runc's joining process
-/// (runc init) is looked at the same way, for the record.
+///   capabilities are dropped (tests `cve_2016_9962_init_is_not_dumpable_until_exec` for the init).
+///
+/// Then, thawed, it runs the process, whose fds are 0, 1 and 2 only. runc's joining process (runc
+/// init) is looked at the same way, for the record.
 #[test]
 fn cve_2016_9962_and_2019_5736_joining_exec_process() {
     require_root();
