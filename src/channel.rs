@@ -8,6 +8,10 @@
 //! state), `HooksDone`, `CgroupsReady`. Each side holds only its own end (the child closes the
 //! parent's right after clone3), so when either dies the other reads EOF (`Msg::Closed`) and a send
 //! to it fails: neither can wait for ever on a dead peer.
+//!
+//! `exec` uses the same channel with its child: `Console`, `SeccompFd` and `Error` from the child,
+//! `Go` back once the pty master is where it goes; the end of the stream (the child's end is
+//! close-on-exec) means the process has exec'd.
 use crate::error::{Error, Result};
 use alloc::vec::Vec;
 use rustix::fd::{AsFd, OwnedFd};

@@ -21,4 +21,5 @@ pub mod seccomp;
 pub mod spawn;
 pub mod spec;
 pub mod state;
+pub mod trace;
 pub mod tty;

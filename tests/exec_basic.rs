@@ -220,8 +220,9 @@ fn a_cwd_outside_the_container_is_refused_and_no_fd_leaks() {
                 return rustix::io::fcntl_setfd(rustix::fd::BorrowedFd::borrow_raw(3), rustix::io::FdFlags::empty())
                     .map_err(|e| std::io::Error::from_raw_os_error(e.raw_os_error()));
             }
-            rustix::io::dup2(rustix::fd::BorrowedFd::borrow_raw(raw), &mut <rustix::fd::OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(3))
-                .map(std::mem::forget)
+            // Never dropped: fd 3 must stay open into the runtime.
+            let mut three = std::mem::ManuallyDrop::new(<rustix::fd::OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(3));
+            rustix::io::dup2(rustix::fd::BorrowedFd::borrow_raw(raw), &mut three)
                 .map_err(|e| std::io::Error::from_raw_os_error(e.raw_os_error()))
         });
     }

@@ -28,6 +28,8 @@ pub struct Global<'a> {
     /// --root, made absolute; default /run/rsrun.
     pub root: String,
     pub log: Option<&'a str>,
+    /// --trace FILE (RSRUN_TRACE otherwise; see `crate::trace`).
+    pub trace: Option<&'a str>,
     pub log_format: log::Format,
     pub debug: bool,
     pub systemd_cgroup: bool,
@@ -183,13 +185,16 @@ pub struct SpecOpts<'a> {
 
 /// Runs the command line `args` (argv, program name first) and returns the exit status.
 pub fn main(args: &[&[u8]]) -> i32 {
-    match run(args) {
+    let status = match run(args) {
         Ok(status) => status,
         Err(e) => {
             log::error(e.message());
             if EXEC_ERROR.load(core::sync::atomic::Ordering::Relaxed) { 255 } else { 1 }
         }
-    }
+    };
+    // The process exits next: exit_group is the one syscall the trace cannot count.
+    crate::trace::finish(1);
+    status
 }
 
 /// runc's exit status for a failing `exec` is 255 from the values of its flags on (a bad --user,
@@ -207,6 +212,8 @@ fn run(args: &[&[u8]]) -> Result<i32> {
         return help::version();
     }
     let g = global(&p)?;
+    let verb = p.args.first().and_then(|n| verbs::find(n)).map_or("", |v| v.name);
+    crate::trace::init(g.trace, verb)?;
     log::init(g.log, g.log_format, g.debug)?;
     if g.criu.is_some() {
         crate::log_debug!("--criu is ignored: rsrun does not checkpoint or restore");
@@ -312,6 +319,7 @@ fn global<'a>(p: &parse::Parsed<'a>) -> Result<Global<'a>> {
     Ok(Global {
         root: crate::container::absolute(root)?,
         log: p.get("log").filter(|l| !l.is_empty()),
+        trace: p.get("trace"),
         log_format,
         debug: p.on("debug"),
         systemd_cgroup: p.on("systemd-cgroup"),

@@ -20,6 +20,7 @@ pub const GLOBAL_FLAGS: &[Flag] = &[
     f!("debug", "", false, "enable debug logging"),
     f!("log", "", true, "set the log file to write rsrun logs to (default is stderr)"),
     f!("log-format", "", true, "set the log format ('text' (default), or 'json')"),
+    f!("trace", "", true, "append a timeline of each phase to this file (Chrome trace-event JSON; also RSRUN_TRACE)"),
     f!("root", "", true, "root directory for storage of container state (default: \"/run/rsrun\")"),
     f!("criu", "", true, "accepted for compatibility; rsrun does not checkpoint/restore"),
     f!("systemd-cgroup", "", false, "enable systemd cgroup support (\"slice:prefix:name\" cgroupsPath)"),

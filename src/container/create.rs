@@ -58,8 +58,11 @@ pub fn read_config(bundle: &str) -> Result<Vec<u8>> {
 /// `detached`: nobody stays to relay a terminal (create, `run -d`); see `tty::check_use`.
 pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let bundle = super::absolute(o.bundle.unwrap_or("."))?;
+    let p = crate::trace::phase("config");
     let config = read_config(&bundle)?;
-    let spec = spec::parse_config(&config).context("config.json")?;
+    let mut spec = spec::parse_config(&config).context("config.json")?;
+    drop(p);
+    let p = crate::trace::phase("validation");
     let terminal = spec.process.as_ref().is_some_and(|p| p.terminal).then_some("process.terminal");
     crate::tty::check_use(terminal, o.console_socket, detached)?;
     let rootfs = rootfs_path(&spec, &bundle)?;
@@ -67,18 +70,25 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let euid = rustix::process::geteuid().as_raw();
     let inv = super::validate::Invocation { no_pivot: o.no_pivot, euid, systemd_cgroup: g.systemd_cgroup };
     super::validate::check(&spec, &inv)?;
+    drop(p);
+    let p = crate::trace::phase("seccomp compile");
     let seccomp = match spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) {
         Some(s) => Some(crate::seccomp::compile(&crate::seccomp::config::from_spec(s)?).context("linux.seccomp")?),
         None => None,
     };
+    drop(p);
+    let p = crate::trace::phase("namespaces and mounts plan");
     let plan = ns::plan(&spec)?;
     // Id-mapped mount trees are made on the host side (they need the host's root); the init only
     // attaches them. Nothing happens without idmap mounts.
     let mounts = crate::init::rootfs::prepare(&spec, &bundle)?;
     // The engine's console socket is connected before anything is made: a wrong path fails here.
     let console_socket = o.console_socket.map(crate::tty::socket::connect).transpose()?;
+    drop(p);
 
+    let p = crate::trace::phase("state dir");
     let container = Store::new(&g.root).create(o.id)?;
+    super::notify::add_to_spec(&mut spec, container.path());
     // The channel right after the state directory: the two fds the init must close (the
     // directory's, which carries create's lock, and create's end of the channel) are then
     // adjacent, and one close_range closes both (see `close_in_init`).
@@ -89,6 +99,7 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
             return Err(e);
         }
     };
+    drop(p);
     let mut undo = Undo { container: Some(container), init: None, cgroup: None, chan: Some(parent_end) };
     let console = crate::tty::Handoff::new(console_socket.as_ref());
     let setup_result =
@@ -183,19 +194,26 @@ fn setup(
     // unit around the init after clone3 (PIDs=[init]), so clone_into_fd is None and the init
     // waits in rsrun's cgroup.
     let cgroups_path = linux.and_then(|l| l.cgroups_path.as_deref());
+    let p = crate::trace::phase("cgroups");
     let mut cgroup = Cgroup::plan(cgroups_path, o.id.as_str(), g.systemd_cgroup)?;
     cgroup.add_unit_properties(&spec.annotations)?;
     let record = c.record_creation(&creation_record(&cgroup, true))?;
+    if super::notify::in_spec(spec) {
+        super::notify::make_dir(c)?;
+    }
     cgroup.make_unified()?;
     undo.cgroup = Some(cgroup);
+    drop(p);
 
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
     // tell a live init from a dead one: O_WRONLY|O_NONBLOCK fails with ENXIO without a reader) and
     // reads one byte, which `start` writes.
+    let p = crate::trace::phase("exec fifo");
     rustix::fs::mknodat(c.dir(), cs(EXEC_FIFO), rustix::fs::FileType::Fifo, Mode::from_raw_mode(0o600), 0)
         .context(format_args!("create {}/{EXEC_FIFO}", c.path()))?;
     let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {}/{EXEC_FIFO}", c.path()))?;
+    drop(p);
 
     let new_userns = plan.clone.contains(CloneFlags::NEWUSER);
     let hooks = spec.hooks.as_ref();
@@ -227,6 +245,7 @@ fn setup(
         cgroup: Some(cgroup),
         cgroups_ready: &|| gate.pass(),
         install_seccomp: &|| {
+            let _p = crate::trace::phase("seccomp load");
             if let Some(filter) = seccomp
                 && let Some(fd) = crate::seccomp::install::install(filter)?
             {
@@ -237,10 +256,12 @@ fn setup(
     };
     let mut args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
     args.cgroup = cgroup.clone_into_fd();
+    let p = crate::trace::phase("clone3");
     // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
     let forked = unsafe { clone3(&args) }.map_err(|e| crate::ns::refused("clone3", plan.clone, e))?;
     let (mut pid, pidfd) = match forked {
         Fork::Child => {
+            crate::trace::child();
             close_in_init(c.dir(), c.claim_fd(), parent_end);
             cgroup.close_in_child();
             // The parent's values are never dropped here: `init::run` ends in exec or exit.
@@ -252,8 +273,10 @@ fn setup(
     undo.init = Some(pidfd);
     drop(child_end);
     drop(fifo);
+    drop(p);
 
     if new_userns {
+        let _p = crate::trace::phase("id maps");
         write_id_maps(spec, pid)?;
     }
     state.pid = pid.as_raw_nonzero().get();
@@ -262,6 +285,7 @@ fn setup(
     }
 
     // The second half of the cgroup while the init sets up: v1 directories, limits, device filter.
+    let p = crate::trace::phase("cgroups finish");
     let cgroup = undo.cgroup.as_mut().ok_or_else(|| Error::msg("internal: no cgroup"))?;
     // With systemd the unit is started with the init in it (with a PID namespace joined by path,
     // the first child: the init it forks inherits the unit's cgroup).
@@ -282,6 +306,7 @@ fn setup(
     {
         return Err(e);
     }
+    drop(p);
 
     if plan.pid_fork {
         // The first child forks the real init into the PID namespace (after CgroupsReady: a new
@@ -305,6 +330,7 @@ fn setup(
         }
     }
 
+    let p = crate::trace::phase("device filter");
     let cgroup = undo.cgroup.as_ref().ok_or_else(|| Error::msg("internal: no cgroup"))?;
     // The device filter (BPF verification and JIT: ~0.3 ms) while the init joins and finishes its
     // setup: it is attached before we read the init's "ready", so before `start` can let the
@@ -313,7 +339,9 @@ fn setup(
     let mut w = crate::json::Writer::new();
     cgroup.to_json(&mut w);
     state.set_extra("cgroup", core::str::from_utf8(w.as_bytes()).unwrap_or("null"));
+    drop(p);
 
+    let p = crate::trace::phase("wait for init");
     loop {
         match parent_end.recv()? {
             Msg::Ready => break,
@@ -323,6 +351,7 @@ fn setup(
                 state.write_hook_state(&mut w, Status::Creating);
                 let input = w.into_bytes();
                 if let Some(h) = hooks {
+                    let _p = crate::trace::phase("prestart, createRuntime hooks");
                     crate::hooks::run_all("prestart", &h.prestart, &input)?;
                     crate::hooks::run_all("createRuntime", &h.create_runtime, &input)?;
                 }
@@ -336,7 +365,9 @@ fn setup(
             }
         }
     }
+    drop(p);
 
+    let _p = crate::trace::phase("state write");
     state.start_time = crate::state::proc_stat(state.pid)?
         .ok_or_else(|| Error::msg("the container init exited right after setup"))?
         .start_time;

@@ -7,6 +7,7 @@ use crate::cgroups::Cgroup;
 use crate::state::{Container, State, Status, Store, not_found};
 
 pub fn run(g: &Global, o: &DeleteOpts) -> Result<i32> {
+    let p = crate::trace::phase("state load");
     let Some(c) = Store::new(&g.root).open(o.id)? else {
         return if o.force { Ok(0) } else { Err(not_found(o.id.as_str())) };
     };
@@ -23,6 +24,7 @@ pub fn run(g: &Global, o: &DeleteOpts) -> Result<i32> {
         Ok(None) => return Err(c.incomplete()),
         Err(e) => return Err(e),
     };
+    drop(p);
     // With --force every status ends the same way (kill what lives, then remove), so the status
     // is not derived; kill_init finds a gone init by itself.
     if o.force {
@@ -52,6 +54,7 @@ pub fn cgroup(st: &State) -> Result<Option<Cgroup>> {
 /// SIGKILLs every process of a live container (through its cgroup: a paused one is thawed so the
 /// signal lands) and waits until the init is gone.
 fn kill_init(st: &State) -> Result<()> {
+    let p = crate::trace::phase("kill");
     let killed_all = match cgroup(st)? {
         Some(cg) => {
             cg.kill_all(rustix::process::Signal::KILL)?;
@@ -66,6 +69,8 @@ fn kill_init(st: &State) -> Result<()> {
             Err(e) => return Err(crate::error::Error::sys("kill the container init", e)),
         }
     }
+    drop(p);
+    let _p = crate::trace::phase("wait");
     if !super::process::wait_exit(&pidfd, 10)? {
         crate::bail!("the container init did not exit within 10s of SIGKILL");
     }
@@ -77,6 +82,7 @@ fn kill_init(st: &State) -> Result<()> {
 /// failure is only a warning, as the spec says), (later) cgroup removal from the "cgroup" slot,
 /// then the state directory. Call with the lock held (`c` locked).
 pub fn destroy(c: Container, st: &State) -> Result<()> {
+    let p = crate::trace::phase("cgroups remove");
     if let Some(cg) = cgroup(st)?
         && cg.destroy().is_err()
     {
@@ -84,8 +90,12 @@ pub fn destroy(c: Container, st: &State) -> Result<()> {
         cg.kill_all(rustix::process::Signal::KILL)?;
         cg.destroy()?;
     }
+    drop(p);
+    let p = crate::trace::phase("poststop hooks");
     if let Err(e) = super::start::run_hooks(st, "poststop", Status::Stopped) {
         crate::log::log(crate::log::Level::Warning, format_args!("{e}"));
     }
+    drop(p);
+    let _p = crate::trace::phase("state remove");
     c.remove()
 }

@@ -18,7 +18,8 @@ pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
     super::selfexe::ensure_sealed_copy(crate::rt::raw_argv(), crate::rt::raw_envp())?;
     if o.detach {
         let c = create(g, &o.create, true)?;
-        return start_or_destroy(c).map(|_| 0);
+        let init = c.state.pid;
+        return start_or_destroy(c, init).map(|_| 0);
     }
     if !o.no_subreaper {
         rustix::process::set_child_subreaper(Some(rustix::process::getpid())).context("become a child subreaper")?;
@@ -55,7 +56,8 @@ pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
             return Err(e);
         }
     };
-    let pidfd = start_or_destroy(c)?;
+    // NOTIFY_SOCKET: a foreground `run` is the service's main process (runc's MAINPID).
+    let pidfd = start_or_destroy(c, rustix::process::getpid().as_raw_nonzero().get())?;
 
     let mut on_signal = |sig: i32| -> Result<Option<i32>> {
         if sig != SIGCHLD {
@@ -99,8 +101,8 @@ fn exit_code(status: &WaitStatus) -> i32 {
 }
 
 /// Starts a created container; if that fails, the container is deleted and the error returned.
-fn start_or_destroy(c: Created) -> Result<rustix::fd::OwnedFd> {
-    match super::start::start(&c.container, &c.state) {
+fn start_or_destroy(c: Created, main_pid: i32) -> Result<rustix::fd::OwnedFd> {
+    match super::start::start(&c.container, &c.state, main_pid) {
         Ok(()) => Ok(c.pidfd),
         Err(e) => {
             destroy_created(c);

@@ -12,6 +12,7 @@ const SEALS: SealFlags = SealFlags::SEAL.union(SealFlags::SHRINK).union(SealFlag
 /// Returns when rsrun runs from a sealed copy; otherwise makes one and re-executes it with the same
 /// argv and environment (and does not return).
 pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core::ffi::c_char]) -> Result<()> {
+    let p = crate::trace::phase("sealed copy");
     let exe = open(c"/proc/self/exe", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context("open /proc/self/exe")?;
     if fcntl_get_seals(&exe).is_ok_and(|s| s.contains(SEALS)) {
         crate::rt::done_with(exe);
@@ -28,7 +29,13 @@ pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core
         }
     }
     fcntl_add_seals(&copy, SEALS).context("seal the rsrun memfd")?;
-    // SAFETY: argv and envp are the NULL-terminated arrays the process started with.
+    drop(p);
+    // This image ends here; the next one counts the execveat (and keeps the syscall counter).
+    let handed = crate::trace::hand_over(envp);
+    crate::trace::finish(0);
+    let envp = handed.as_ref().map_or(envp, |(_, env)| &env[..]);
+    // SAFETY: argv and envp are NULL-terminated arrays of strings: the ones the process started
+    // with, or those plus the trace's variable (alive in `handed`).
     let err = unsafe { syscalls::process::execveat(&copy, c"", argv, envp, rustix::fs::AtFlags::EMPTY_PATH) };
     Err(crate::error::Error::sys("re-execute rsrun from its sealed copy", err))
 }

@@ -8,12 +8,16 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 pub fn run(g: &Global, id: Id) -> Result<i32> {
+    let p = crate::trace::phase("state load");
     let c = Store::new(&g.root).get(id)?;
     c.lock()?;
     let st = c.load()?;
+    drop(p);
     // The exec fifo says it all in one syscall: gone = started before, no reader = the init died
     // (or has exec'd: a start killed between its write and its unlink). The status is derived
     // only to word the error.
+    // Bound before the process runs, so its first notification finds the socket.
+    let notify = super::notify::listen(&c)?;
     match release(&c) {
         Err(e) if e.errno() == Some(Errno::NOENT) || e.errno() == Some(Errno::NXIO) => match c.status(&st)? {
             Status::Stopped => crate::bail!("cannot start a container that has stopped"),
@@ -27,11 +31,20 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
         },
         Err(e) => Err(e),
         Ok(()) => {
-            if let Err(e) = run_hooks(&st, "poststart", Status::Running) {
+            let p = crate::trace::phase("poststart hooks");
+            let hooks = run_hooks(&st, "poststart", Status::Running);
+            drop(p);
+            if let Err(e) = hooks {
                 // As runc: a failing poststart hook stops the container, and it is gone: killed
                 // and removed as `delete --force` would (poststop hooks included).
                 let _ = super::delete::kill_and_destroy(c, &st);
                 return Err(e);
+            }
+            if let Some(n) = notify {
+                // Unlocked while we wait: the container's other verbs go on meanwhile.
+                drop(c);
+                relay_ready(n, st.pid, st.pid)?;
+                return Ok(0);
             }
             // Exiting now: the kernel closes the state directory fd (and releases the lock).
             core::mem::forget(c);
@@ -40,14 +53,33 @@ pub fn run(g: &Global, id: Id) -> Result<i32> {
     }
 }
 
-/// Releases the init blocked on the exec fifo and runs the poststart hooks.
-pub fn start(c: &Container, st: &State) -> Result<()> {
+/// Releases the init blocked on the exec fifo and runs the poststart hooks; with NOTIFY_SOCKET,
+/// waits for the container's readiness and passes it on with MAINPID=`main_pid` (`run`).
+pub fn start(c: &Container, st: &State, main_pid: i32) -> Result<()> {
+    let notify = super::notify::listen(c)?;
     release(c)?;
-    run_hooks(st, "poststart", Status::Running)
+    run_hooks(st, "poststart", Status::Running)?;
+    match notify {
+        Some(n) => relay_ready(n, st.pid, main_pid),
+        None => Ok(()),
+    }
+}
+
+/// The readiness relay of NOTIFY_SOCKET (container/notify.rs), bounded by the init's life.
+fn relay_ready(n: super::notify::Listener, init_pid: i32, main_pid: i32) -> Result<()> {
+    let pid = rustix::process::Pid::from_raw(init_pid).ok_or_else(|| Error::msg("state.json: bad pid"))?;
+    let pidfd = match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
+        Ok(fd) => fd,
+        // Already gone: nothing will be ready.
+        Err(Errno::SRCH) => return Ok(()),
+        Err(e) => return Err(Error::sys("pidfd_open", e)),
+    };
+    n.relay(rustix::fd::AsFd::as_fd(&pidfd), main_pid)
 }
 
 /// Lets the init blocked on the exec fifo go on, then removes the fifo.
 fn release(c: &Container) -> Result<()> {
+    let _p = crate::trace::phase("exec fifo");
     // Non-blocking: with no reader (the init is gone) the open fails with ENXIO instead of hanging.
     let fifo = rustix::fs::openat(c.dir(), cs(EXEC_FIFO), OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
         .context(format_args!("open {}/{EXEC_FIFO}", c.path()))?;

@@ -111,10 +111,12 @@ pub fn run(ctx: &Context, l: &Launch) -> ! {
     if l.chan.send(&Msg::Error(err.message().as_bytes().to_vec())).is_err() {
         crate::log::error(err.message());
     }
+    crate::trace::finish(1);
     exit_group(1)
 }
 
 fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
+    let p = crate::trace::phase("namespaces");
     process::make_undumpable()?;
     let mut state = l.state.clone();
     if l.wait_go {
@@ -136,9 +138,11 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
         let args = CloneArgs { exit_signal: None, ..CloneArgs::new(CloneFlags::PARENT) };
         // SAFETY: single-threaded; the intermediate process only reports the new pid and exits.
         match unsafe { clone3(&args) }.context("clone3 into the PID namespace")? {
-            Fork::Child => {}
+            Fork::Child => crate::trace::child(),
             Fork::Parent { pid, .. } => {
                 let _ = l.chan.send(&Msg::InitPid(pid.as_raw_nonzero().get()));
+                drop(p);
+                crate::trace::finish(1);
                 exit_group(0)
             }
         }
@@ -149,7 +153,9 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
         state.write_hook_state(&mut w, status);
         w.into_bytes()
     };
+    drop(p);
     let hooks = ctx.spec.hooks.as_ref();
+    let p = crate::trace::phase("rootfs");
     let pty = rootfs::setup(ctx, l.mounts, &mut || {
         // Last moment with the host's /sys/fs/cgroup in view: join the container's cgroups now at
         // the latest (hooks also see the container in them).
@@ -162,23 +168,38 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
                     m => return Err(unexpected(m, "the end of the createRuntime hooks")),
                 }
             }
+            let _p = crate::trace::phase("createContainer hooks");
             crate::hooks::run_all("createContainer", &h.create_container, &hook_state(Status::Creating))?;
         }
         Ok(())
     })?;
+    drop(p);
     if let Some(pty) = pty {
+        let _p = crate::trace::phase("console");
         crate::tty::hand_over(pty, l.chan)?;
     }
+    let p = crate::trace::phase("rootfs finish");
     set_names(ctx)?;
     rootfs::finish(ctx)?;
+    drop(p);
+    let p = crate::trace::phase("process setup");
     let prepared = process::prepare(ctx, process::Role::Init)?;
     process::apply(ctx, &prepared)?;
+    drop(p);
 
+    let p = crate::trace::phase("exec wait");
     l.chan.send(&Msg::Ready)?;
+    // `start` may never come (delete kills a created container here): what is traced so far is
+    // written now.
+    crate::trace::flush();
     wait_for_start(l.fifo)?;
+    drop(p);
     if let Some(h) = hooks {
+        let _p = crate::trace::phase("startContainer hooks");
         crate::hooks::run_all("startContainer", &h.start_container, &hook_state(Status::Created))?;
     }
+    // Then close_range and execve, which the counter does not see.
+    crate::trace::finish(2);
     Err(process::exec(ctx, &prepared))
 }
 

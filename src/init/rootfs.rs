@@ -55,6 +55,7 @@ pub fn setup(
         }
         return chroot_only(ctx, before_pivot).map(|()| None);
     }
+    let p = crate::trace::phase("mounts");
     // Mode bits from the config are exact (device nodes 0666, directories 0755).
     let old_umask = rustix::process::umask(Mode::empty());
     // Nothing done from here on may propagate to the host; rootfsPropagation is applied in finish.
@@ -67,7 +68,9 @@ pub fn setup(
     for (i, m) in spec.mounts.iter().enumerate() {
         mt.mount(i, m)?;
     }
+    drop(p);
     if dev::needs_setup(spec) {
+        let _p = crate::trace::phase("devices");
         dev::setup(&mut mt).context("set up /dev")?;
     }
     let pty = if terminal { Some(super::console::setup(&mut mt)?) } else { None };
@@ -80,6 +83,7 @@ pub fn setup(
     // createContainer hooks run with the rootfs as their cwd, as in runc.
     rustix::process::fchdir(mt.root.fd()).context("chdir to the rootfs")?;
     before_pivot()?;
+    let _p = crate::trace::phase("pivot_root");
     if ctx.no_pivot {
         move_root(ctx.rootfs)?;
     } else {
@@ -106,6 +110,7 @@ pub fn finish(ctx: &Context<'_, '_>) -> Result<()> {
     if !has_mount_ns(spec) {
         return Ok(());
     }
+    let _p = crate::trace::phase("masks");
     if let Some(linux) = &spec.linux {
         masks::readonly_paths(&linux.readonly_paths)?;
         masks::masked_paths(&linux.masked_paths, &mut proc)?;

@@ -42,6 +42,10 @@ pub const STATE_FILE: &str = "state.json";
 const STATE_TMP: &str = "state.json.tmp";
 /// The fifo the container init blocks on until `start` opens it; its presence means "created".
 pub const EXEC_FIFO: &str = "exec.fifo";
+/// With NOTIFY_SOCKET (container/notify.rs): the directory bind-mounted into the container and the
+/// proxy socket in it.
+pub const NOTIFY_DIR: &str = "notify";
+pub const NOTIFY_SOCKET: &str = "notify.sock";
 
 /// A container id that passed validation: 1..=1024 bytes of `[A-Za-z0-9_+.-]`, not starting with
 /// '.'. It is safe to use as a single path component under the root.
@@ -219,6 +223,17 @@ fn mkdir_all(path: &str, mode: u32) -> core::result::Result<(), Errno> {
     }
 }
 
+/// Removes the notify directory (`NOTIFY_DIR`, with its socket) from the state dir `dir`.
+fn remove_notify_dir(dir: BorrowedFd<'_>) -> core::result::Result<(), Errno> {
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let sub = rustix::fs::openat(dir, cs(NOTIFY_DIR), flags, Mode::empty())?;
+    match rustix::fs::unlinkat(&sub, cs(NOTIFY_SOCKET), AtFlags::empty()) {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => return Err(e),
+    }
+    rustix::fs::unlinkat(dir, cs(NOTIFY_DIR), AtFlags::REMOVEDIR)
+}
+
 /// An open container directory. Dropping it closes the fd and so releases a lock taken through it.
 pub struct Container {
     id: String,
@@ -379,6 +394,9 @@ impl Container {
         for name in names {
             match rustix::fs::unlinkat(fd, &name, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
+                // The one directory rsrun makes there (NOTIFY_SOCKET's proxy).
+                Err(Errno::ISDIR) if name.as_bytes() == NOTIFY_DIR.as_bytes() => remove_notify_dir(fd)
+                    .map_err(|e| Error::sys(format_args!("remove {path}/{}", crate::rt::lossy(name.as_bytes())), e))?,
                 Err(e) => return Err(Error::sys(format_args!("remove {path}/{}", crate::rt::lossy(name.as_bytes())), e)),
             }
         }

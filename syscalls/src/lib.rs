@@ -20,6 +20,7 @@ pub use rustix::io::Errno;
 pub type Result<T> = core::result::Result<T, Errno>;
 pub mod bpf;
 pub mod seccomp;
+pub mod perf;
 
 #[cfg(test)]
 mod testutil;

@@ -8,6 +8,8 @@
  *   probe trap NR [ARG...]  like sys, with a SIGSYS handler: prints "sigsys NR data D" first when
  *                           the call was trapped (SECCOMP_RET_TRAP)
  *   probe fds               the open fds (without the one used to list them): "N TARGET" lines
+ *   probe notify            prints NOTIFY_SOCKET=VALUE, then sends "READY=1" to that datagram
+ *                           socket (sd_notify); prints "sent" or "errno E"
  *
  * An ARG is a number (strtoull base 0: 0x.., decimal; a leading '-' gives a negative value) or
  * "s:TEXT", a pointer to TEXT.
@@ -19,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static char strings[6][256]; /* low addresses in a static non-PIE binary: usable by the i386 entry */
@@ -78,12 +82,31 @@ static int list_fds(void)
 	return 0;
 }
 
+static int notify(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd;
+	printf("NOTIFY_SOCKET=%s\n", path ? path : "");
+	if (!path || strlen(path) >= sizeof addr.sun_path)
+		return 1;
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (fd < 0 || sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&addr, sizeof addr) < 0)
+		printf("errno %d\n", errno);
+	else
+		printf("sent\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long a[6] = {0}, nr, ret;
 	int i, x86 = 0;
 	if (argc == 2 && strcmp(argv[1], "fds") == 0)
 		return list_fds();
+	if (argc == 2 && strcmp(argv[1], "notify") == 0)
+		return notify();
 	if (argc < 3 || argc > 9) {
 		fprintf(stderr, "usage: probe sys|x86|trap NR [ARG...] | probe fds\n");
 		return 2;
