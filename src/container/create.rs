@@ -352,11 +352,26 @@ fn setup(
     }
     drop(p);
 
+    // Messages of the init that came before InitPid (see below), handled in order after it.
+    let mut early: Vec<Msg> = Vec::new();
     if plan.pid_fork {
         // The first child forks the real init into the PID namespace (after CgroupsReady: a new
         // cgroup namespace must be unshared inside the cgroup, before that fork) and exits: reap
-        // it and follow the init instead.
-        match parent_end.recv()? {
+        // it and follow the init instead. Both write to the one channel: on a busy machine the
+        // init may get a message (RuntimeHooks, SeccompFd, Console, even Ready) in before the
+        // first child's InitPid. Those wait until the init's pid is known (hooks need it).
+        let mut msg = parent_end.recv()?;
+        while matches!(msg, Msg::RuntimeHooks | Msg::SeccompFd(_) | Msg::Console(_) | Msg::Ready) {
+            let done = matches!(msg, Msg::RuntimeHooks | Msg::Ready);
+            early.push(msg);
+            if done {
+                // The init now waits for HooksDone (or has finished): only InitPid can follow.
+                msg = parent_end.recv()?;
+                break;
+            }
+            msg = parent_end.recv()?;
+        }
+        match msg {
             Msg::InitPid(p) => {
                 let first = undo.init.take().ok_or_else(|| Error::msg("internal: no init pidfd"))?;
                 let _ = rustix::process::waitid(
@@ -389,8 +404,13 @@ fn setup(
     drop(p);
 
     let p = crate::trace::phase("wait for init");
+    early.reverse();
     loop {
-        match parent_end.recv()? {
+        let msg = match early.pop() {
+            Some(m) => m,
+            None => parent_end.recv()?,
+        };
+        match msg {
             Msg::Ready => break,
             Msg::Error(text) => return Err(Error::msg(crate::rt::lossy(&text))),
             Msg::RuntimeHooks => {
