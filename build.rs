@@ -4,8 +4,9 @@ use std::process::Command;
 
 fn main() {
     // --icf=all: lld folds functions with identical code (generic instances that compile to the
-    // same machine code): ~1 KB. Nothing in rsrun compares function addresses.
-    for arg in ["-nostartfiles", "-nostdlib", "-static", "-no-pie", "-Wl,--icf=all"] {
+    // same machine code): ~1 KB. Nothing in rsrun compares function addresses. -O2: lld also merges
+    // string constants that are the tail of another (~100 B).
+    for arg in ["-nostartfiles", "-nostdlib", "-static", "-no-pie", "-Wl,--icf=all", "-Wl,-O2"] {
         println!("cargo:rustc-link-arg-bins={arg}");
     }
     // With panic = "abort" nothing unwinds, so the unwind tables (.eh_frame, ~10% of the file) are

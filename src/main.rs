@@ -8,8 +8,9 @@ extern crate mem as _; // memcpy, memset, ... (no libc provides them)
 
 use core::ffi::CStr;
 
+/// The first MiB comes from .bss (no mmap in a verb that stays within it).
 #[global_allocator]
-static ALLOCATOR: rsrun::rt::alloc::Allocator = rsrun::rt::alloc::Allocator::new();
+static ALLOCATOR: rsrun::rt::alloc::Allocator<{ 1024 * 1024 }> = rsrun::rt::alloc::Allocator::new();
 
 /// ELF entry point. The kernel leaves `argc, argv[], NULL, envp[], NULL, auxv` at the stack pointer.
 /// Clear the frame pointer (end of backtraces), hand the original stack pointer to `entry`, and align

@@ -165,6 +165,15 @@ pub fn plan(spec: &Spec) -> Result<Plan> {
     Ok(Plan { clone, unshare, join, all, pid_fork, time_offsets })
 }
 
+/// Whether this process runs in a user namespace other than the initial one (whose uid_map is the
+/// identity over every id: "0 0 4294967295"). Read only where it matters: uid 0 deciding whether
+/// it is really root (rootless podman runs its runtime as uid 0 of a user namespace).
+pub fn in_user_namespace() -> bool {
+    let Ok(map) = crate::init::sys::read_file(rustix::fs::CWD, "/proc/self/uid_map") else { return false };
+    let mut f = map.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
+    !(f.next() == Some(b"0") && f.next() == Some(b"0") && f.next() == Some(b"4294967295"))
+}
+
 /// The namespace types the container's config lists (created or joined by path): the ones `exec`
 /// joins through the init.
 pub fn listed(spec: &Spec) -> CloneFlags {
@@ -218,3 +227,4 @@ mod tests {
         assert_eq!(name(CloneFlags::NEWNET), "network");
     }
 }
+

@@ -12,7 +12,9 @@
 #    (g++ too: libFuzzer, built by the fuzz targets' libfuzzer-sys, is C++); tmux (tests/engines.sh
 #    drives `-it` sessions through a real pty with it); for tests/cri.sh (tools/cri.sh): containerd
 #    with its CRI plugin, the CNI plugins, iproute2, and Debian's python3-grpcio, python3-protobuf,
-#    protobuf-compiler, python3-yaml for the CRI client.
+#    protobuf-compiler, python3-yaml for the CRI client; for tests/rootless.sh (rootless rsrun and
+#    rootless podman): uidmap (newuidmap/newgidmap), passwd (useradd), slirp4netns and
+#    fuse-overlayfs (rootless podman's helpers).
 # 2. Rust: assumed installed (stable >= 1.88, with clippy; developed on 1.95). If no cargo is found,
 #    rustup installs RUST_TOOLCHAIN (default 1.95.0, minimal profile + clippy) for root.
 # 3. tools/cgroup-hybrid-for-crun.sh (crun on hybrid cgroup hosts; a no-op elsewhere).
@@ -25,7 +27,7 @@ REPO=$PWD
 PACKAGES="crun runc busybox-static strace hyperfine jq python3 python3-seccomp linux-libc-dev gcc make
   libc6-dev binutils git procps util-linux g++ tmux
   containerd containernetworking-plugins iproute2 python3-grpcio python3-protobuf protobuf-compiler
-  python3-yaml"
+  python3-yaml uidmap passwd slirp4netns fuse-overlayfs"
 
 say() { printf '\n==> %s\n' "$*"; }
 

@@ -16,7 +16,8 @@
 #     VM; the script run *inside* it is tests/vm/run.sh, never run here), tests/engines.sh (podman,
 #     docker, containerd, runc then rsrun; takes /tmp/rsrun-engines.lock), tests/cri.sh (containerd's
 #     CRI with an rsrun runtime handler, driven by tools/cri.sh), tests/pods.sh (podman pods and kube
-#     play), tests/budgets.sh (syscall/RSS/size budgets via bench/), tests/fuzz-smoke.sh (each fuzz
+#     play), tests/rootless.sh (an unprivileged user made for the test runs rsrun directly and
+#     under rootless podman, beside runc; SKIP_ROOTLESS=1 skips it), tests/budgets.sh (syscall/RSS/size budgets via bench/), tests/fuzz-smoke.sh (each fuzz
 #     target a few seconds, nightly toolchain; docs/fuzzing.md)
 #  9. nothing left behind under this run's test directory
 #
@@ -81,7 +82,7 @@ step "soak: tests/soak.sh"
 tests/soak.sh
 
 if [ -z "${SKIP_OPTIONAL:-}" ]; then
-  for suite in tests/vm.sh tests/engines.sh tests/cri.sh tests/pods.sh tests/budgets.sh tests/fuzz-smoke.sh; do
+  for suite in tests/vm.sh tests/engines.sh tests/cri.sh tests/pods.sh tests/rootless.sh tests/budgets.sh tests/fuzz-smoke.sh; do
     if [ -x "$suite" ]; then
       step "optional suite $suite"
       "$suite"

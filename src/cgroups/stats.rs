@@ -119,6 +119,12 @@ fn numbers(text: &str) -> Vec<u64> {
     text.split_ascii_whitespace().filter_map(fsio::parse_u64).collect()
 }
 
+/// memory.stat's "key value" lines, for the `raw` map (one copy for v1 and v2).
+#[inline(never)]
+fn raw_kv(text: &str) -> Vec<(String, u64)> {
+    fsio::kv(text).map(|(k, v)| (String::from(k), v)).collect()
+}
+
 /// "0-3,8" -> [0, 1, 2, 3, 8]
 #[inline(never)]
 fn cpu_list(text: &str) -> Vec<u32> {
@@ -195,7 +201,7 @@ fn v1_stats(cg: &Cgroup) -> Stats {
     }
     if let Some(at) = h(ctrl::MEMORY) {
         let raw = opt(at, "memory.stat");
-        s.raw = fsio::kv(&raw).map(|(k, v)| (String::from(k), v)).collect();
+        s.raw = raw_kv(&raw);
         s.cache = key(&raw, "cache");
         s.mem = [
             mem_entry(at, "memory."),
@@ -257,7 +263,7 @@ fn v2_stats(at: At<'_>) -> Stats {
     s.cpus = cpu_list(&opt(at, "cpuset.cpus.effective"));
     s.mems = cpu_list(&opt(at, "cpuset.mems.effective"));
     let raw = opt(at, "memory.stat");
-    s.raw = fsio::kv(&raw).map(|(k, v)| (String::from(k), v)).collect();
+    s.raw = raw_kv(&raw);
     s.cache = key(&raw, "file");
     let events = opt(at, "memory.events");
     let usage = MemEntry {

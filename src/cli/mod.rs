@@ -25,7 +25,7 @@ pub const SPEC_VERSION: &str = "1.2.0";
 /// Global options (before the verb).
 #[derive(Debug)]
 pub struct Global<'a> {
-    /// --root, made absolute; default /run/rsrun.
+    /// --root, made absolute; default /run/rsrun (rootless: $XDG_RUNTIME_DIR/rsrun, see `default_root`).
     pub root: String,
     pub log: Option<&'a str>,
     /// --trace FILE (RSRUN_TRACE otherwise; see `crate::trace`).
@@ -300,6 +300,24 @@ fn check_count(verb: &verbs::Verb, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// The state root without --root, runc's rule: $XDG_RUNTIME_DIR/rsrun for an unprivileged caller
+/// (and for uid 0 inside a user namespace unless $USER is root: rootless podman runs its runtime
+/// there), else /run/rsrun. An unprivileged caller without XDG_RUNTIME_DIR gets an error instead of
+/// a permission error on /run/rsrun (not for `spec` and `features`, which keep no state).
+fn default_root(needs_state: bool) -> Result<String> {
+    let xdg = crate::rt::getenv(b"XDG_RUNTIME_DIR").filter(|x| !x.is_empty());
+    let euid = rustix::process::geteuid().as_raw();
+    let user_is_root = crate::rt::getenv(b"USER") == Some(b"root");
+    let use_xdg = xdg.is_some() && (euid != 0 || (!user_is_root && crate::ns::in_user_namespace()));
+    match xdg {
+        Some(x) if use_xdg => Ok(alloc::format!("{}/rsrun", crate::rt::lossy(x))),
+        None if euid != 0 && needs_state => {
+            Err(Error::msg("XDG_RUNTIME_DIR is not set: an unprivileged user must set it or pass --root DIR"))
+        }
+        _ => Ok(String::from("/run/rsrun")),
+    }
+}
+
 fn global<'a>(p: &parse::Parsed<'a>) -> Result<Global<'a>> {
     let log_format = match p.get("log-format") {
         None | Some("text") => log::Format::Text,
@@ -312,12 +330,13 @@ fn global<'a>(p: &parse::Parsed<'a>) -> Result<Global<'a>> {
         Some("false") => Rootless::False,
         Some(v) => return Err(Error::msg(format_args!("invalid --rootless value \"{v}\": want true, false or auto"))),
     };
-    let root = p.get("root").unwrap_or("/run/rsrun");
-    if root.is_empty() {
-        return Err(Error::msg("--root must not be empty"));
-    }
+    let root = match p.get("root") {
+        Some("") => return Err(Error::msg("--root must not be empty")),
+        Some(r) => crate::container::absolute(r)?,
+        None => default_root(!matches!(p.args.first(), Some(&"spec" | &"features")))?,
+    };
     Ok(Global {
-        root: crate::container::absolute(root)?,
+        root,
         log: p.get("log").filter(|l| !l.is_empty()),
         trace: p.get("trace"),
         log_format,

@@ -20,7 +20,7 @@ pub fn uint(flag: &str, v: &str) -> Result<u64> {
 pub fn int(flag: &str, v: &str) -> Result<i64> {
     let digits = v.strip_prefix('-').unwrap_or(v);
     uint(flag, digits).map_err(|_| invalid(flag, v))?;
-    v.parse().map_err(|_| invalid(flag, v))
+    crate::rt::parse_int(v).ok_or_else(|| invalid(flag, v))
 }
 
 /// A byte count with an optional binary unit, as docker's units.RAMInBytes reads `update --memory`:

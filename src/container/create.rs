@@ -11,7 +11,7 @@
 use crate::channel::{self, Msg};
 use crate::ns::{self, Plan};
 use crate::cgroups::Cgroup;
-use crate::cli::{CreateOpts, Global};
+use crate::cli::{CreateOpts, Global, Rootless};
 use crate::error::{Context, Error, Result};
 use crate::init::{self, Context as InitContext, Launch};
 use crate::rt::cs;
@@ -43,6 +43,9 @@ pub struct Created {
     /// The pty master of a terminal container without a console socket (`run` in the foreground
     /// relays it); None otherwise.
     pub console: Option<OwnedFd>,
+    /// create's read-write end of the exec fifo. `create` exits with it (no close(2)); `run` must
+    /// drop it before `start`, or the fifo would keep a reader after the init is gone.
+    pub exec_fifo: Option<OwnedFd>,
 }
 
 /// Reads and parses `<bundle>/config.json`.
@@ -66,8 +69,9 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let terminal = spec.process.as_ref().is_some_and(|p| p.terminal).then_some("process.terminal");
     crate::tty::check_use(terminal, o.console_socket, detached)?;
     let rootfs = rootfs_path(&spec, &bundle)?;
-    // One geteuid for the rootless rules and the state's owner.
-    let euid = rustix::process::geteuid().as_raw();
+    // The euid for the rootless rules and the state's owner: from the auxiliary vector (no
+    // syscall; nothing changes it before here), else one geteuid.
+    let euid = crate::rt::exec_ids().map_or_else(|| rustix::process::geteuid().as_raw(), |(_, e, _, _)| e);
     let inv = super::validate::Invocation { no_pivot: o.no_pivot, euid, systemd_cgroup: g.systemd_cgroup };
     super::validate::check(&spec, &inv)?;
     drop(p);
@@ -105,9 +109,9 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
     let setup_result =
         setup(g, o, euid, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, console, child_end, &mut undo);
     match setup_result {
-        Ok((state, pidfd, console)) => {
+        Ok((state, pidfd, console, exec_fifo)) => {
             let container = undo.container.take().ok_or_else(|| Error::msg("internal: state directory lost"))?;
-            Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take(), console })
+            Ok(Created { container, state, pidfd, cgroup: undo.cgroup.take(), console, exec_fifo: Some(exec_fifo) })
         }
         Err(e) => {
             undo.run();
@@ -180,7 +184,7 @@ fn setup(
     mut console: crate::tty::Handoff<'_>,
     child_end: channel::Channel,
     undo: &mut Undo,
-) -> Result<(State, OwnedFd, Option<OwnedFd>)> {
+) -> Result<(State, OwnedFd, Option<OwnedFd>, OwnedFd)> {
     let parent_end = undo.chan.as_ref().ok_or_else(|| Error::msg("internal: no channel"))?;
     let mut state = initial_state(o, euid, spec, config, bundle, rootfs)?;
     let linux = spec.linux.as_ref();
@@ -197,12 +201,38 @@ fn setup(
     let p = crate::trace::phase("cgroups");
     let mut cgroup = Cgroup::plan(cgroups_path, o.id.as_str(), g.systemd_cgroup)?;
     cgroup.add_unit_properties(&spec.annotations)?;
-    let record = c.record_creation(&creation_record(&cgroup, true))?;
+    let record = c.record_creation(&creation_record(Some(&cgroup), true))?;
     if super::notify::in_spec(spec) {
         super::notify::make_dir(c)?;
     }
-    cgroup.make_unified()?;
-    undo.cgroup = Some(cgroup);
+    // Rootless (container/userns.rs): the whole cgroup is made before clone3, so that a cgroup
+    // the user may not write is known before there is an init to undo.
+    let rootless = euid != 0 || g.rootless == Rootless::True;
+    let early = rootless && !g.systemd_cgroup;
+    let mut made = cgroup.make_unified();
+    if made.is_ok() && early {
+        made = cgroup.finish(resources, 0);
+        if made.is_err() {
+            let _ = cgroup.destroy();
+        }
+    }
+    undo.cgroup = match made {
+        Ok(()) => Some(cgroup),
+        Err(e)
+            if g.rootless != Rootless::False
+                && super::userns::cgroup_optional(&e, cgroups_path)
+                && (rootless || crate::ns::in_user_namespace()) =>
+        {
+            if let Some(field) = resources.and_then(super::userns::limit_field) {
+                crate::bail!("{field}: a rootless container can set no resource limits without a cgroup it may write ({e})");
+            }
+            record.rewrite(&creation_record(None, false))?;
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    // Device rules need a device filter, which an unprivileged user cannot load (runc ignores them).
+    let devices = !rootless && undo.cgroup.is_some();
     drop(p);
 
     // The exec fifo: the init holds it open read-write (so opening it never blocks and `start` can
@@ -224,10 +254,10 @@ fn setup(
     let wait_go = new_userns
         || plan.pid_fork
         || hooks.is_some_and(|h| !h.create_container.is_empty() || !h.start_container.is_empty());
-    let cgroup = undo.cgroup.as_ref().ok_or_else(|| Error::msg("internal: no cgroup"))?;
+    let cgroup = undo.cgroup.as_ref();
     let gate = init::CgroupGate {
         chan: &child_end,
-        cgroup: Some(cgroup),
+        cgroup,
         join: init_joins_cgroups,
         done: core::cell::Cell::new(false),
     };
@@ -242,7 +272,7 @@ fn setup(
         listen_fds: listen_fds(),
         new_userns: plan.all.contains(CloneFlags::NEWUSER),
         new_cgroupns: plan.all.contains(CloneFlags::NEWCGROUP),
-        cgroup: Some(cgroup),
+        cgroup,
         cgroups_ready: &|| gate.pass(),
         install_seccomp: &|| {
             let _p = crate::trace::phase("seccomp load");
@@ -255,7 +285,7 @@ fn setup(
         },
     };
     let mut args = CloneArgs::new(plan.clone | CloneFlags::PIDFD);
-    args.cgroup = cgroup.clone_into_fd();
+    args.cgroup = cgroup.and_then(Cgroup::clone_into_fd);
     let p = crate::trace::phase("clone3");
     // SAFETY: rsrun is single-threaded; the child runs the container init and never returns.
     let forked = unsafe { clone3(&args) }.map_err(|e| crate::ns::refused("clone3", plan.clone, e))?;
@@ -263,21 +293,32 @@ fn setup(
         Fork::Child => {
             crate::trace::child();
             close_in_init(c.dir(), c.claim_fd(), parent_end);
-            cgroup.close_in_child();
+            if let Some(cg) = cgroup {
+                cg.close_in_child();
+            }
             // The parent's values are never dropped here: `init::run` ends in exec or exit.
-            let launch = Launch { plan, chan: &child_end, fifo: fifo.as_fd(), wait_go, state: &state, mounts };
+            let launch = Launch {
+                plan,
+                chan: &child_end,
+                fifo: fifo.as_fd(),
+                wait_go,
+                dumpable_until_go: new_userns,
+                state: &state,
+                mounts,
+            };
             init::run(&ctx, &launch)
         }
         Fork::Parent { pid, pidfd } => (pid, pidfd.ok_or_else(|| Error::msg("clone3 returned no pidfd"))?),
     };
     undo.init = Some(pidfd);
+    // Closed now: the init must be the only one holding it, so that its death reads as the end of
+    // the stream. The fifo goes back to the caller (see `Created::exec_fifo`).
     drop(child_end);
-    drop(fifo);
     drop(p);
 
     if new_userns {
         let _p = crate::trace::phase("id maps");
-        write_id_maps(spec, pid)?;
+        super::userns::write_id_maps(spec, pid.as_raw_nonzero().get(), euid)?;
     }
     state.pid = pid.as_raw_nonzero().get();
     if wait_go {
@@ -286,18 +327,21 @@ fn setup(
 
     // The second half of the cgroup while the init sets up: v1 directories, limits, device filter.
     let p = crate::trace::phase("cgroups finish");
-    let cgroup = undo.cgroup.as_mut().ok_or_else(|| Error::msg("internal: no cgroup"))?;
-    // With systemd the unit is started with the init in it (with a PID namespace joined by path,
-    // the first child: the init it forks inherits the unit's cgroup).
-    cgroup.finish(resources, state.pid as u32)?;
-    if !cgroup.made_as_planned() {
-        // The record assumed the usual case (state/creating.rs): say what was really made.
-        record.rewrite(&creation_record(cgroup, false))?;
-    }
-    if !init_joins_cgroups {
-        // With a PID namespace joined by path this is the first child, before it forks the init
-        // (which inherits the cgroups): it waits for CgroupsReady before the fork.
-        cgroup.join_v1(state.pid as u32)?;
+    if let Some(cgroup) = undo.cgroup.as_mut() {
+        // With systemd the unit is started with the init in it (with a PID namespace joined by
+        // path, the first child: the init it forks inherits the unit's cgroup).
+        if !early {
+            cgroup.finish(resources, state.pid as u32)?;
+        }
+        if !cgroup.made_as_planned() {
+            // The record assumed the usual case (state/creating.rs): say what was really made.
+            record.rewrite(&creation_record(Some(cgroup), false))?;
+        }
+        if !init_joins_cgroups {
+            // With a PID namespace joined by path this is the first child, before it forks the
+            // init (which inherits the cgroups): it waits for CgroupsReady before the fork.
+            cgroup.join_v1(state.pid as u32)?;
+        }
     }
     // A send that fails because the init has died is no error here: its error message is
     // already queued for us, or its end of the stream.
@@ -331,14 +375,17 @@ fn setup(
     }
 
     let p = crate::trace::phase("device filter");
-    let cgroup = undo.cgroup.as_ref().ok_or_else(|| Error::msg("internal: no cgroup"))?;
-    // The device filter (BPF verification and JIT: ~0.3 ms) while the init joins and finishes its
-    // setup: it is attached before we read the init's "ready", so before `start` can let the
-    // container's process run.
-    cgroup.apply_devices(resources.map_or(&[][..], |r| &r.devices[..]), true)?;
-    let mut w = crate::json::Writer::new();
-    cgroup.to_json(&mut w);
-    state.set_extra("cgroup", core::str::from_utf8(w.as_bytes()).unwrap_or("null"));
+    if let Some(cgroup) = undo.cgroup.as_ref() {
+        // The device filter (BPF verification and JIT: ~0.3 ms) while the init joins and finishes
+        // its setup: it is attached before we read the init's "ready", so before `start` can let
+        // the container's process run.
+        if devices {
+            cgroup.apply_devices(resources.map_or(&[][..], |r| &r.devices[..]), true)?;
+        }
+        let mut w = crate::json::Writer::new();
+        cgroup.to_json(&mut w);
+        state.set_extra("cgroup", core::str::from_utf8(w.as_bytes()).unwrap_or("null"));
+    }
     drop(p);
 
     let p = crate::trace::phase("wait for init");
@@ -380,17 +427,17 @@ fn setup(
     if let Some(chan) = undo.chan.take() {
         chan.done();
     }
-    Ok((state, pidfd, console.into_kept()))
+    Ok((state, pidfd, console.into_kept(), fifo))
 }
 
 /// The creation record (state/creating.rs): the cgroup as it will be (`planned`) or as made.
-fn creation_record(cgroup: &Cgroup, planned: bool) -> Vec<u8> {
+fn creation_record(cgroup: Option<&Cgroup>, planned: bool) -> Vec<u8> {
     let mut w = crate::json::Writer::new();
-    w.begin_object().field_bool(crate::state::CREATING, true).key("cgroup");
-    if planned {
-        cgroup.to_json_as_made(&mut w);
-    } else {
-        cgroup.to_json(&mut w);
+    w.begin_object().field_bool(crate::state::CREATING, true);
+    match cgroup {
+        Some(cg) if planned => cg.to_json_as_made(w.key("cgroup")),
+        Some(cg) => cg.to_json(w.key("cgroup")),
+        None => {}
     }
     w.end_object();
     w.into_bytes()
@@ -493,22 +540,6 @@ fn initial_state(o: &CreateOpts, euid: u32, spec: &Spec, config: &[u8], bundle: 
 fn listen_fds() -> Option<u32> {
     let v = crate::rt::getenv(b"LISTEN_FDS")?;
     crate::rt::parse_u32(core::str::from_utf8(v).ok()?).filter(|&n| n > 0)
-}
-
-/// Writes uid_map and gid_map of the child's new user namespace.
-fn write_id_maps(spec: &Spec, pid: Pid) -> Result<()> {
-    use core::fmt::Write;
-    let linux = spec.linux.as_ref().ok_or_else(|| Error::msg("linux: missing"))?;
-    let proc = crate::procfs::Procfs::open()?;
-    for (file, maps) in [("uid_map", &linux.uid_mappings), ("gid_map", &linux.gid_mappings)] {
-        let mut text = String::new();
-        for m in maps.iter() {
-            let _ = writeln!(text, "{} {} {}", m.container_id, m.host_id, m.size);
-        }
-        proc.write(&alloc::format!("{}/{file}", pid.as_raw_nonzero()), text.as_bytes())
-            .context(format_args!("linux.{}", if file == "uid_map" { "uidMappings" } else { "gidMappings" }))?;
-    }
-    Ok(())
 }
 
 /// The pid file engines ask for: written whole to a temporary name, then renamed into place, so a

@@ -198,7 +198,7 @@ impl OomWatch {
 
 /// The `oom_kill N` line of memory.events / memory.oom_control.
 fn oom_kill(text: &str) -> Option<u64> {
-    text.lines().find_map(|l| l.strip_prefix("oom_kill ")?.trim().parse().ok())
+    text.lines().find_map(|l| crate::rt::parse_uint(l.strip_prefix("oom_kill ")?.trim()))
 }
 
 fn open(path: &str, flags: OFlags) -> core::result::Result<OwnedFd, Errno> {

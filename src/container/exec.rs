@@ -84,7 +84,16 @@ pub fn run(g: &Global, o: &ExecOpts) -> Result<i32> {
     let pidfd = super::process::open_init(&st)?.ok_or_else(|| Error::msg("container not running"))?;
 
     let namespaces = crate::ns::listed(&spec);
-    let run = Run { spec: &spec, st: &st, o, cgroup: cgroup.as_ref(), seccomp: seccomp.as_ref(), namespaces, terminal };
+    // PID and time namespaces apply to the children of whoever joins them: rsrun joins them so its
+    // one child is born inside. Rootless, only the container's user namespace gives the right to
+    // (the user has every capability there, none over namespaces it owns from outside): rsrun
+    // joins that first, and the child, born in it, does not join it again.
+    let mut parent_joins = namespaces & (CloneFlags::NEWPID | CloneFlags::NEWTIME);
+    if !parent_joins.is_empty() && namespaces.contains(CloneFlags::NEWUSER) && rustix::process::geteuid().as_raw() != 0 {
+        parent_joins |= CloneFlags::NEWUSER;
+    }
+    let run =
+        Run { spec: &spec, st: &st, o, cgroup: cgroup.as_ref(), seccomp: seccomp.as_ref(), namespaces, parent_joins, terminal };
     run.go(pidfd.as_fd(), console_socket.as_ref())
 }
 
@@ -103,6 +112,8 @@ struct Run<'r, 'a> {
     cgroup: Option<&'r Cgroup>,
     seccomp: Option<&'r crate::seccomp::Filter>,
     namespaces: CloneFlags,
+    /// The namespaces rsrun itself joins before the fork (the rest: the child).
+    parent_joins: CloneFlags,
     terminal: bool,
 }
 
@@ -125,8 +136,7 @@ impl Run<'_, '_> {
         process::make_undumpable()?;
         // PID and time namespaces apply to the children of whoever joins them: the one child is
         // born inside them.
-        let for_children = self.namespaces & (CloneFlags::NEWPID | CloneFlags::NEWTIME);
-        crate::ns::join_process(init, self.st.pid, for_children)?;
+        crate::ns::join_process(init, self.st.pid, self.parent_joins)?;
         let (parent_end, child_end) = channel::pair()?;
         let mut args = CloneArgs::new(CloneFlags::PIDFD);
         args.cgroup = self.cgroup.and_then(Cgroup::clone_into_fd);
@@ -237,7 +247,7 @@ impl Run<'_, '_> {
             // done: clone3 put us there).
             cg.join_self_v1()?;
         }
-        let rest = self.namespaces - (CloneFlags::NEWPID | CloneFlags::NEWTIME);
+        let rest = self.namespaces - self.parent_joins;
         crate::ns::join_process(init, self.st.pid, rest)?;
         if self.terminal {
             // setns into the mount namespace made the cwd the container's root.

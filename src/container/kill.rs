@@ -31,9 +31,18 @@ pub fn run(g: &Global, o: &KillOpts) -> Result<i32> {
 /// and containerd's shim sends `kill --all <id> KILL` after the init exits to end them. A stopped
 /// container whose cgroup is already gone has nothing left to signal: success.
 fn kill_all(st: &State, signal: i32, status: Status) -> Result<i32> {
-    let cg = super::delete::cgroup(st)?.ok_or_else(|| Error::msg("container has no cgroup recorded"))?;
     let sig = rustix::process::Signal::from_named_raw(signal)
         .ok_or_else(|| Error::msg(format_args!("invalid signal {signal}")))?;
+    let Some(cg) = super::delete::cgroup(st)? else {
+        // No cgroup (rootless): the processes of the init's PID namespace.
+        for pid in super::process::pids_without_cgroup(st)? {
+            match rustix::process::Pid::from_raw(pid as i32).map(|p| rustix::process::kill_process(p, sig)) {
+                Some(Err(e)) if e != Errno::SRCH => return Err(Error::sys(format_args!("kill {pid}"), e)),
+                _ => {}
+            }
+        }
+        return Ok(0);
+    };
     if status == Status::Stopped {
         match cg.pids() {
             Ok(pids) if pids.is_empty() => return Ok(0),

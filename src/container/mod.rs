@@ -22,6 +22,7 @@ pub mod spec_cmd;
 pub mod start;
 pub mod state;
 pub mod update;
+mod userns;
 pub mod validate;
 
 use crate::cli::{Command, Global};

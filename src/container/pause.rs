@@ -34,5 +34,7 @@ pub(crate) fn set_paused(g: &Global, id: Id, on: bool) -> Result<i32> {
 /// The container's cgroup as create recorded it in state.json; an error when there is none (the
 /// cgroup verbs need one).
 pub(crate) fn recorded_cgroup(st: &State) -> Result<Cgroup> {
-    super::delete::cgroup(st)?.ok_or_else(|| Error::msg("the container's state has no cgroup recorded"))
+    super::delete::cgroup(st)?.ok_or_else(|| {
+        Error::msg("the container has no cgroup (a rootless container without a cgroup it may write): no freezer to use")
+    })
 }

@@ -11,6 +11,12 @@ use rustix::time::Timespec;
 
 /// A pidfd for the init, or None when it is gone (exited, zombie, or its pid reused).
 pub fn open_init(st: &State) -> Result<Option<OwnedFd>> {
+    Ok(open_init_state(st)?.map(|(fd, _)| fd))
+}
+
+/// `open_init`, with the init's state letter from /proc/<pid>/stat (R, S, D...: a task frozen by a
+/// cgroup freezer reads D).
+pub fn open_init_state(st: &State) -> Result<Option<(OwnedFd, u8)>> {
     let Some(pid) = Pid::from_raw(st.pid) else { return Ok(None) };
     let fd = match pidfd_open(pid, PidfdFlags::empty()) {
         Ok(fd) => fd,
@@ -20,9 +26,12 @@ pub fn open_init(st: &State) -> Result<Option<OwnedFd>> {
     // Checked after the pidfd exists: from here the pidfd names this very process.
     match proc_stat(st.pid)? {
         Some(ps) if !matches!(ps.state, b'Z' | b'X' | b'x') && (st.start_time == 0 || ps.start_time == st.start_time) => {
-            Ok(Some(fd))
+            Ok(Some((fd, ps.state)))
         }
-        _ => Ok(None),
+        _ => {
+            crate::rt::done_with(fd);
+            Ok(None)
+        }
     }
 }
 
@@ -48,4 +57,34 @@ pub fn wait_exit(pidfd: &OwnedFd, secs: i64) -> Result<bool> {
             Err(e) => return Err(e).context("poll pidfd"),
         }
     }
+}
+
+/// The container's processes when it has no cgroup (rootless without a cgroup it may write): every
+/// process in the init's PID namespace, or the init alone when that is rsrun's own namespace.
+/// Processes of other users, whose namespace links cannot be read, are not the container's.
+pub fn pids_without_cgroup(st: &State) -> Result<alloc::vec::Vec<u32>> {
+    let ns = |pid: &[u8]| {
+        let path = alloc::format!("/proc/{}/ns/pid", crate::rt::lossy(pid));
+        rustix::fs::stat(crate::rt::cs(&path)).ok().map(|s| (s.st_dev, s.st_ino))
+    };
+    let mut out = alloc::vec::Vec::new();
+    let Some(init) = ns(alloc::format!("{}", st.pid).as_bytes()) else { return Ok(out) };
+    if ns(b"self") == Some(init) {
+        out.push(st.pid as u32);
+        return Ok(out);
+    }
+    let dir = rustix::fs::open(c"/proc", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty())
+        .context("open /proc")?;
+    let mut buf = alloc::vec::Vec::with_capacity(8192);
+    let mut entries = rustix::fs::RawDir::new(&dir, buf.spare_capacity_mut());
+    while let Some(e) = entries.next() {
+        let e = e.context("read /proc")?;
+        let name = e.file_name().to_bytes();
+        if let Some(pid) = core::str::from_utf8(name).ok().and_then(crate::rt::parse_u32)
+            && ns(name) == Some(init)
+        {
+            out.push(pid);
+        }
+    }
+    Ok(out)
 }

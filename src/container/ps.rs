@@ -11,7 +11,6 @@ use crate::error::{Context, Error, Result};
 use crate::rt::cstrs::CStrs;
 use crate::spawn::{Stdio, describe, spawn};
 use crate::state::{Status, Store};
-use alloc::string::String;
 use alloc::vec::Vec;
 use rustix::fd::AsFd;
 use rustix::io::Errno;
@@ -21,18 +20,24 @@ pub fn run(g: &Global, o: &PsOpts) -> Result<i32> {
     let c = Store::new(&g.root).get(o.id)?;
     let st = c.load()?;
     let stopped = c.status(&st)? == Status::Stopped;
-    let cg = super::pause::recorded_cgroup(&st)?;
+    let Some(cg) = super::delete::cgroup(&st)? else {
+        return print(o, &super::process::pids_without_cgroup(&st)?);
+    };
     let pids = match cg.pids() {
         Ok(p) => p,
         // A stopped container's cgroup may be gone already: no processes, as in runc.
         Err(_) if stopped => Vec::new(),
         Err(e) => return Err(e.context("list the container's processes")),
     };
+    print(o, &pids)
+}
+
+fn print(o: &PsOpts, pids: &[u32]) -> Result<i32> {
     let out = match o.format {
-        Format::Json => json(&pids),
+        Format::Json => json(pids),
         Format::Table => {
             let args: &[&str] = if o.ps_args.is_empty() { &["-ef"] } else { &o.ps_args };
-            filter(&run_ps(args)?, &pids)?
+            filter(&run_ps(args)?, pids)?
         }
     };
     super::print(&out)?;
@@ -57,7 +62,7 @@ fn json(pids: &[u32]) -> Vec<u8> {
 
 /// The header line of `ps` output and the lines whose PID column is in `pids`, each with a newline.
 fn filter(output: &[u8], pids: &[u32]) -> Result<Vec<u8>> {
-    let text = String::from_utf8_lossy(output);
+    let text = crate::rt::lossy(output);
     let mut lines = text.split('\n');
     let header = lines.next().unwrap_or("");
     let col = header
@@ -69,9 +74,8 @@ fn filter(output: &[u8], pids: &[u32]) -> Result<Vec<u8>> {
     out.push(b'\n');
     for line in lines.filter(|l| !l.is_empty()) {
         let field = line.split_ascii_whitespace().nth(col).unwrap_or("");
-        let pid: u32 = field
-            .parse()
-            .map_err(|_| Error::msg(format_args!("unable to parse pid \"{field}\" in ps output line: {line}")))?;
+        let pid = crate::rt::parse_u32(field)
+            .ok_or_else(|| Error::msg(format_args!("unable to parse pid \"{field}\" in ps output line: {line}")))?;
         if pids.contains(&pid) {
             out.extend_from_slice(line.as_bytes());
             out.push(b'\n');
@@ -111,7 +115,7 @@ fn run_ps(args: &[&str]) -> Result<Vec<u8>> {
     }
     let status = child.wait()?.ok_or_else(|| Error::msg("ps: no exit status"))?;
     if status.exit_status() != Some(0) {
-        let text = String::from_utf8_lossy(&out);
+        let text = crate::rt::lossy(&out);
         crate::bail!("ps: {}: {}", describe(&status), text.trim_end());
     }
     Ok(out)
@@ -134,7 +138,7 @@ fn find_in_path(name: &[u8]) -> Result<alloc::ffi::CString> {
             return Ok(c);
         }
     }
-    Err(Error::msg(format_args!("exec: \"{}\": executable file not found in $PATH", String::from_utf8_lossy(name))))
+    Err(Error::msg(format_args!("exec: \"{}\": executable file not found in $PATH", crate::rt::lossy(name))))
 }
 
 #[cfg(test)]

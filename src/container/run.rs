@@ -17,7 +17,8 @@ const SIGCHLD: i32 = 17;
 pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
     super::selfexe::ensure_sealed_copy(crate::rt::raw_argv(), crate::rt::raw_envp())?;
     if o.detach {
-        let c = create(g, &o.create, true)?;
+        let mut c = create(g, &o.create, true)?;
+        c.exec_fifo = None;
         let init = c.state.pid;
         return start_or_destroy(c, init).map(|_| 0);
     }
@@ -33,6 +34,7 @@ pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
     let sfd = signalfd4(&forwarded, SignalfdFlags::CLOEXEC).context("signalfd")?;
 
     let mut c = create(g, &o.create, false)?;
+    c.exec_fifo = None;
     let init_pid = c.state.pid;
     // A terminal: rsrun's own is made raw and sized before the process starts, and restored when
     // `relay` is dropped, whichever way this function returns.

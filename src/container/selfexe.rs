@@ -14,7 +14,11 @@ const SEALS: SealFlags = SealFlags::SEAL.union(SealFlags::SHRINK).union(SealFlag
 pub fn ensure_sealed_copy(argv: &[*const core::ffi::c_char], envp: &[*const core::ffi::c_char]) -> Result<()> {
     let p = crate::trace::phase("sealed copy");
     let exe = open(c"/proc/self/exe", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).context("open /proc/self/exe")?;
-    if fcntl_get_seals(&exe).is_ok_and(|s| s.contains(SEALS)) {
+    // Our copy is always executed through its fd (AT_EXECFN "/dev/fd/N"): an image executed by a
+    // path is the host binary, and asking for its seals would only cost a syscall. (A path that
+    // names a sealed copy, /proc/self/fd/N say, only makes us copy it again: the safe side.)
+    let from_fd = crate::rt::exec_fn().is_none_or(|f| f.starts_with(b"/dev/fd/"));
+    if from_fd && fcntl_get_seals(&exe).is_ok_and(|s| s.contains(SEALS)) {
         crate::rt::done_with(exe);
         return Ok(());
     }

@@ -148,7 +148,7 @@ fn pair_swap_v2(cg: &Cgroup, m: &mut Memory) {
     let Some(dir) = cg.dir("") else { return };
     let read = |file: &str| -> Option<i64> {
         let data = crate::rt::io::read_at(rustix::fs::CWD, &alloc::format!("{dir}/{file}")).ok()?;
-        core::str::from_utf8(&data).ok()?.trim().parse().ok()
+        crate::rt::parse_int(core::str::from_utf8(&data).ok()?.trim())
     };
     if swap > 0 && limit == 0 {
         m.limit = read("memory.max").or(m.limit);

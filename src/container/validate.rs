@@ -180,6 +180,13 @@ fn rootless(spec: &Spec) -> Result<()> {
             crate::bail!("mounts[{i}] ({}): id-mapped mounts are not supported for rootless containers", m.destination);
         }
     }
+    // A single-id gid map is written by the user itself, which needs setgroups denied first.
+    if let (Some(l), Some(p)) = (spec.linux.as_ref(), spec.process.as_ref())
+        && matches!(&l.gid_mappings[..], [m] if m.size == 1)
+        && !p.user.additional_gids.is_empty()
+    {
+        crate::bail!("process.user.additionalGids: a rootless container with one mapped gid cannot have additional groups (setgroups is denied; map ranges from /etc/subgid)");
+    }
     Ok(())
 }
 

@@ -9,6 +9,8 @@
 //! mount of that hierarchy); "cpu" -> "cpu,cpuacct" symlinks for co-mounted controllers. The hybrid
 //! host's cgroup2 at /sys/fs/cgroup/unified is left out, as runc does.
 //!
+//! In a user namespace, bound host cgroups are always read-only (CVE-2023-25809).
+//!
 //! One difference from runc: the mount's flags ("ro", "nosuid", ...) are applied with a single
 //! recursive mount_setattr over the whole tree at the end, so a read-only cgroup mount also makes
 //! the tmpfs read-only (runc leaves the tmpfs writable). 1 syscall instead of one per hierarchy.
@@ -57,7 +59,9 @@ fn v2(mt: &mut Mounter<'_, '_, '_>, src: &str, opts: &MountOpts, dest: &str) -> 
     match mounts::mount(source, &t.path(), "cgroup2", opts.flags, &opts.data) {
         Err(Errno::PERM | Errno::BUSY) => {
             let mut bind = opts.clone();
-            bind.flags |= g::MS_BIND;
+            // In a user namespace the host's cgroup tree is the user's own (a delegated subtree):
+            // never writable from inside (CVE-2023-25809), whatever the config says.
+            bind.flags |= g::MS_BIND | if mt.ctx.new_userns { g::MS_RDONLY } else { 0 };
             bind.data.clear();
             let cg = sys::read_file(CWD, "/proc/self/cgroup")?;
             let own = own_v2_path(core::str::from_utf8(&cg).unwrap_or(""));
@@ -124,7 +128,10 @@ fn v1(mt: &mut Mounter<'_, '_, '_>, opts: &MountOpts, dest: &str) -> Result<()> 
     }
     // Flags, atime and propagation for the whole tree in one call (only "set": the tmpfs keeps its
     // nosuid,nodev,noexec).
-    let (mut set, mut clr) = (mount_opts::attrs_of(opts.flags & mount_opts::PER_MOUNT), 0);
+    // Bound host cgroups in a user namespace are read-only whatever the config says
+    // (CVE-2023-25809; see `v2`).
+    let ro = if mt.ctx.new_userns && !mt.ctx.new_cgroupns { g::MS_RDONLY } else { 0 };
+    let (mut set, mut clr) = (mount_opts::attrs_of((opts.flags | ro) & mount_opts::PER_MOUNT), 0);
     if opts.flags & mount_opts::ATIME != 0 {
         let (s, c) = mount_opts::bind_attrs(opts, false);
         set |= s & g::MOUNT_ATTR__ATIME;

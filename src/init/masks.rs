@@ -7,7 +7,8 @@
 //! without following any symlink and must be the char device 1:3: if the image or a mount replaced
 //! it (with a symlink to /proc/sys/kernel/core_pattern, say), masking fails instead of mounting
 //! something else over the path (CVE-2025-31133). Masked directories get an empty read-only tmpfs.
-//! The bind goes through `/proc/self/fd/N`, so the container's /proc is first checked to be a procfs.
+//! The bind goes through `/proc/self/fd/N`, so the container's /proc must be a procfs: checked,
+//! unless setup mounted it (rootfs.rs `mounts_procfs`).
 use super::paths::{self, PATH_FLAGS, Root};
 use super::sys::{self, Attr, leak, release};
 use crate::bail;
@@ -59,7 +60,9 @@ fn readonly(fd: &OwnedFd) -> Result<()> {
     Ok(())
 }
 
-pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>) -> Result<()> {
+/// `procfs_mounted`: setup mounted the container's /proc as a procfs (see rootfs.rs), so the
+/// `/proc/self/fd/N` paths need no check of it.
+pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>, procfs_mounted: bool) -> Result<()> {
     let root = Root::cwd();
     let mut null: Option<OwnedFd> = None;
     for p in list {
@@ -71,22 +74,42 @@ pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>) -> Result<()> {
         let null = match &mut null {
             Some(n) => n,
             n => {
-                proc_fd(&root, proc)?;
+                if !procfs_mounted {
+                    proc_fd(&root, proc)?;
+                }
                 n.insert(dev_null(&root)?)
             }
         };
         let target = sys::fd_path(fd.as_fd());
-        match super::mounts::mount(&sys::fd_path(null.as_fd()), &target, "", g::MS_BIND, "") {
-            Err(Errno::NOTDIR) => super::mounts::mount("tmpfs", &target, "tmpfs", g::MS_RDONLY, ""),
-            r => r,
+        // A file gets /dev/null, a directory a read-only tmpfs; either mount fails with ENOTDIR on
+        // the other kind, and then the other one is made. The likely kind goes first, which spares
+        // the failing call (a stat would cost the same one).
+        let dir_first = likely_dir(&rel);
+        let mut r = Err(Errno::NOTDIR);
+        for dir in [dir_first, !dir_first] {
+            if r != Err(Errno::NOTDIR) {
+                break;
+            }
+            r = if dir {
+                super::mounts::mount("tmpfs", &target, "tmpfs", g::MS_RDONLY, "")
+            } else {
+                super::mounts::mount(&sys::fd_path(null.as_fd()), &target, "", g::MS_BIND, "")
+            };
         }
-        .context(format_args!("mask {p}"))?;
+        r        .context(format_args!("mask {p}"))?;
         release(fd);
     }
     if let Some(n) = null {
         leak(n);
     }
     Ok(())
+}
+
+/// Whether a masked path is most likely a directory: anything under /sys, and the /proc
+/// directories of the usual lists (acpi, asound, scsi). Only the order of two attempts depends on
+/// it, never the result.
+fn likely_dir(rel: &str) -> bool {
+    rel.starts_with("sys/") || matches!(rel, "proc/acpi" | "proc/asound" | "proc/scsi")
 }
 
 /// The container's /dev/null, verified to be the null device and not reached through any symlink.
@@ -129,4 +152,17 @@ pub fn proc_fd(root: &Root, cache: &mut Option<RawFd>) -> Result<RawFd> {
 pub fn readonly_root() -> Result<()> {
     sys::mount_setattr_path(c"/", &Attr { set: g::MOUNT_ATTR_RDONLY, ..Attr::default() })
         .context("make the root read-only")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn likely_dirs() {
+        for d in ["proc/acpi", "proc/asound", "proc/scsi", "sys/firmware", "sys/devices/virtual/powercap"] {
+            assert!(super::likely_dir(d), "{d}");
+        }
+        for f in ["proc/kcore", "proc/keys", "proc/timer_list", "proc/sched_debug", "proc/acpi/x", "sysfoo", "dev/x"] {
+            assert!(!super::likely_dir(f), "{f}");
+        }
+    }
 }

@@ -43,7 +43,7 @@ mod mount_opts;
 pub mod mountinfo;
 mod mounts;
 mod paths;
-mod sys;
+pub(crate) mod sys;
 mod sysctl;
 
 /// Everything the container init needs, computed by `create` before clone3.
@@ -93,6 +93,11 @@ pub struct Launch<'s> {
     pub fifo: BorrowedFd<'s>,
     /// Wait for the parent's Go (uid/gid maps written, cgroups joined) before anything else.
     pub wait_go: bool,
+    /// A new user namespace: stay dumpable until the parent has written the id maps (a parent
+    /// without privilege over the child's namespace, such as a rootless one, may open
+    /// /proc/PID/uid_map only of a dumpable process), as runc does. Nothing of the container runs
+    /// before that.
+    pub dumpable_until_go: bool,
     /// The container's state as create will save it; the child fills in the pid for hook input.
     pub state: &'s State,
     /// Id-mapped mount trees the parent made for the rootfs setup.
@@ -117,12 +122,17 @@ pub fn run(ctx: &Context, l: &Launch) -> ! {
 
 fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
     let p = crate::trace::phase("namespaces");
-    process::make_undumpable()?;
+    if !l.dumpable_until_go {
+        process::make_undumpable()?;
+    }
     let mut state = l.state.clone();
     if l.wait_go {
         match l.chan.recv()? {
             Msg::Go(pid) => state.pid = pid,
             m => return Err(unexpected(m, "the go-ahead")),
+        }
+        if l.dumpable_until_go {
+            process::make_undumpable()?;
         }
         if l.plan.clone.contains(CloneFlags::NEWUSER) {
             become_root_in_userns()?;

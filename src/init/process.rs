@@ -284,8 +284,12 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
         .map_err(|e| Error::sys("mark the init's file descriptors close-on-exec", e))?;
 
     // 14. chdir as root first (a directory only root can reach); EACCES/EPERM: again as the user.
+    // The init's cwd is the container's root already (rootfs::setup leaves it there after
+    // pivot_root or chroot, and the masked and readonly paths resolve from it): a cwd of "/" needs
+    // no chdir.
     let mut chdir_later = false;
-    match rustix::process::chdir(cs(&p.cwd)) {
+    let at_cwd = p.role == Role::Init && p.cwd == "/";
+    match if at_cwd { Ok(()) } else { rustix::process::chdir(cs(&p.cwd)) } {
         Ok(()) => {}
         Err(Errno::ACCESS | Errno::PERM) => chdir_later = true,
         Err(e) => return Err(chdir_error(&p.cwd, e)),
@@ -302,8 +306,10 @@ pub fn apply(ctx: &Context<'_, '_>, p: &Prepared) -> Result<()> {
         user::give_tty(plan.ids.uid);
     }
 
-    // 17. setgroups, setresgid, setresuid.
-    user::switch(&plan.ids)?;
+    // 17. setgroups, setresgid, setresuid (the init skips the last two when its ids are already
+    // the container's, see `user::exec_creds`).
+    let current = if p.role == Role::Init { user::exec_creds(ctx.new_userns) } else { None };
+    user::switch(&plan.ids, current)?;
 
     // 18. The working directory, then proof that it is inside the container (CVE-2024-21626: a
     // cwd like /proc/self/fd/7 reaching a host directory through a leaked fd).

@@ -113,7 +113,7 @@ pub fn finish(ctx: &Context<'_, '_>) -> Result<()> {
     let _p = crate::trace::phase("masks");
     if let Some(linux) = &spec.linux {
         masks::readonly_paths(&linux.readonly_paths)?;
-        masks::masked_paths(&linux.masked_paths, &mut proc)?;
+        masks::masked_paths(&linux.masked_paths, &mut proc, mounts_procfs(spec))?;
     }
     if spec.root.as_ref().is_some_and(|r| r.readonly) {
         masks::readonly_root()?;
@@ -127,6 +127,14 @@ pub fn finish(ctx: &Context<'_, '_>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether setup put a procfs on /proc: every mount the config makes there is one (`check` refuses
+/// a new filesystem of another type, `mounts.rs` a bind of anything but a procfs), nothing can
+/// cover /proc (no mount over "/"; only files lxcfs emulates inside it), and setup fails if the
+/// mount does.
+fn mounts_procfs(spec: &Spec<'_>) -> bool {
+    spec.mounts.iter().any(|m| paths::clean(&m.destination) == "proc")
 }
 
 fn propagation_flags(word: &str) -> Result<u32> {

@@ -44,7 +44,9 @@ pub fn check(uid: u32, gid: u32, groups: &[u32]) -> Result<Ids> {
 
 /// setgroups, setresgid, setresuid: 3 syscalls. In a user namespace whose setgroups is "deny",
 /// setgroups fails with EPERM; with no additional gids that is fine (runc skips the call then).
-pub fn switch(ids: &Ids) -> Result<()> {
+/// `current`: the process's (uid, gid) when known to be all three of real, effective and saved
+/// (see `exec_creds`); a setresuid or setresgid to exactly those would change nothing and is skipped.
+pub fn switch(ids: &Ids, current: Option<(u32, u32)>) -> Result<()> {
     let groups: Vec<Gid> = ids.groups.iter().map(|g| Gid::from_raw(*g)).collect();
     match rustix::thread::set_thread_groups(&groups) {
         Ok(()) => {}
@@ -52,12 +54,25 @@ pub fn switch(ids: &Ids) -> Result<()> {
         Err(e) => return Err(Error::sys("process.user.additionalGids: setgroups", e)),
     }
     let gid = Gid::from_raw(ids.gid);
-    rustix::thread::set_thread_res_gid(gid, gid, gid)
-        .context(format_args!("process.user.gid: setresgid({})", ids.gid))?;
+    if current.is_none_or(|(_, g)| g != ids.gid) {
+        rustix::thread::set_thread_res_gid(gid, gid, gid)
+            .context(format_args!("process.user.gid: setresgid({})", ids.gid))?;
+    }
     let uid = Uid::from_raw(ids.uid);
-    rustix::thread::set_thread_res_uid(uid, uid, uid)
-        .context(format_args!("process.user.uid: setresuid({})", ids.uid))?;
+    if current.is_none_or(|(u, _)| u != ids.uid) {
+        rustix::thread::set_thread_res_uid(uid, uid, uid)
+            .context(format_args!("process.user.uid: setresuid({})", ids.uid))?;
+    }
     Ok(())
+}
+
+/// The container init's (uid, gid) when they are the same real, effective and saved ids it was
+/// executed with, from the auxiliary vector (no syscall): rsrun is not set-id (saved = effective
+/// after execve) and nothing changes its ids before the switch, unless it is in a user namespace
+/// (made or joined: `in_userns`), where setresuid(0) is what maps it. None otherwise.
+pub fn exec_creds(in_userns: bool) -> Option<(u32, u32)> {
+    let (uid, euid, gid, egid) = crate::rt::exec_ids()?;
+    (!in_userns && uid == euid && gid == egid).then_some((uid, gid))
 }
 
 /// Gives a terminal on stdio to the container user before the switch, so a non-root process can use

@@ -47,6 +47,56 @@ pub fn raw_envp() -> &'static [*const c_char] {
     unsafe { core::slice::from_raw_parts(p, n + 1) }
 }
 
+/// The real and effective uid and gid rsrun was executed with, from the auxiliary vector the kernel
+/// put after envp on the initial stack (AT_UID, AT_EUID, AT_GID, AT_EGID): (uid, euid, gid, egid),
+/// without a syscall. The saved ids equal the effective ones after execve. None when the vector
+/// lacks them, or before `set_environ` (unit tests).
+pub fn exec_ids() -> Option<(u32, u32, u32, u32)> {
+    let envp = ENVIRON.load(Ordering::Relaxed) as *const *const c_char;
+    if envp.is_null() {
+        return None;
+    }
+    let n = environ().count();
+    // <linux/auxvec.h> (not in linux-raw-sys): AT_UID 11, AT_EUID 12, AT_GID 13, AT_EGID 14.
+    let mut ids = [None; 4];
+    // SAFETY: set_environ's contract: envp is the kernel's initial array, so its NULL is followed by
+    // the auxiliary vector, (type, value) pairs of usize ending with AT_NULL (0).
+    unsafe {
+        let mut p = envp.add(n + 1) as *const usize;
+        while *p != 0 {
+            if let Some(slot) = (*p).checked_sub(11).and_then(|i| ids.get_mut(i)) {
+                *slot = Some(*p.add(1) as u32);
+            }
+            p = p.add(2);
+        }
+    }
+    Some((ids[0]?, ids[1]?, ids[2]?, ids[3]?))
+}
+
+/// AT_EXECFN: the file name the kernel executed this image from ("/dev/fd/N" after an execveat of
+/// an fd with AT_EMPTY_PATH), without a syscall. None when the vector lacks it or before
+/// `set_environ`.
+pub fn exec_fn() -> Option<&'static [u8]> {
+    let envp = ENVIRON.load(Ordering::Relaxed) as *const *const c_char;
+    if envp.is_null() {
+        return None;
+    }
+    let n = environ().count();
+    const AT_EXECFN: usize = 31;
+    // SAFETY: as in exec_ids: the auxiliary vector follows envp's NULL; AT_EXECFN's value points to
+    // a NUL-terminated string on the initial stack, alive for the whole process.
+    unsafe {
+        let mut p = envp.add(n + 1) as *const usize;
+        while *p != 0 {
+            if *p == AT_EXECFN && *p.add(1) != 0 {
+                return Some(CStr::from_ptr(*p.add(1) as *const c_char).to_bytes());
+            }
+            p = p.add(2);
+        }
+    }
+    None
+}
+
 /// Records the process's initial `envp` (NULL-terminated array of NUL-terminated strings).
 ///
 /// # Safety
@@ -169,6 +219,16 @@ pub fn parse_uint(s: &str) -> Option<u64> {
         return None;
     }
     d.bytes().try_fold(0u64, |v, b| v.checked_mul(10)?.checked_add(u64::from(b.checked_sub(b'0').filter(|&x| x < 10)?)))
+}
+
+/// A signed decimal number as `str::parse::<i64>` reads it, through [`parse_uint`] (so that
+/// `parse::<i64>`'s own copy of the digit loop is not linked).
+pub fn parse_int(s: &str) -> Option<i64> {
+    match s.strip_prefix('-') {
+        Some(d) if !d.starts_with('+') => 0i64.checked_sub_unsigned(parse_uint(d)?),
+        Some(_) => None,
+        None => i64::try_from(parse_uint(s)?).ok(),
+    }
 }
 
 /// [`parse_uint`] for a `u32`.
@@ -304,6 +364,12 @@ mod tests {
         for s in ["0", "+7", "4294967295", "18446744073709551615", "18446744073709551616", "", "+", "-1", "1a", " 1"] {
             assert_eq!(parse_uint(s), s.parse::<u64>().ok(), "{s}");
             assert_eq!(parse_u32(s), s.parse::<u32>().ok(), "{s}");
+        }
+        for s in ["0", "-0", "+7", "-7", "9223372036854775807", "9223372036854775808", "-9223372036854775808"] {
+            assert_eq!(parse_int(s), s.parse::<i64>().ok(), "{s}");
+        }
+        for s in ["-9223372036854775809", "", "-", "+", "-+1", "+-1", "--1", "1-", " 1"] {
+            assert_eq!(parse_int(s), s.parse::<i64>().ok(), "{s}");
         }
         for b in [&b"ok"[..], b"a\xffb", b"\xe2\x82", b"x\xe2\x82y\xf0\x9f\x98\x80\xc3", b"", b"\xed\xa0\x80"] {
             assert_eq!(lossy(b), String::from_utf8_lossy(b), "{b:?}");

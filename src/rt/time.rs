@@ -28,22 +28,26 @@ pub fn rfc3339(t: Timespec) -> [u8; RFC3339_LEN] {
     let secs = t.sec.rem_euclid(86_400) as u32;
     let (y, m, d) = civil_from_days(days);
     let mut out = *b"0000-00-00T00:00:00.000000000Z";
-    put(&mut out[0..4], y.rem_euclid(10_000) as u32);
-    put(&mut out[5..7], m);
-    put(&mut out[8..10], d);
-    put(&mut out[11..13], secs / 3600);
-    put(&mut out[14..16], secs / 60 % 60);
-    put(&mut out[17..19], secs % 60);
-    put(&mut out[20..29], t.nsec.min(999_999_999));
-    out
-}
-
-/// Writes `v` as zero-padded decimal filling `dst`.
-fn put(dst: &mut [u8], mut v: u32) {
-    for b in dst.iter_mut().rev() {
-        *b = b'0' + (v % 10) as u8;
-        v /= 10;
+    // (end, value) of each field, written right to left. Through `get_mut`: with opt-level "z",
+    // `&mut out[a..b]` stays a call to core's index_mut with a panic location, once per field.
+    let fields = [
+        (4, y.rem_euclid(10_000) as u32),
+        (7, m),
+        (10, d),
+        (13, secs / 3600),
+        (16, secs / 60 % 60),
+        (19, secs % 60),
+        (29, t.nsec.min(999_999_999)),
+    ];
+    let mut start = 0;
+    for (end, mut v) in fields {
+        for b in out.get_mut(start..end).unwrap_or_default().iter_mut().rev() {
+            *b = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        start = end + 1;
     }
+    out
 }
 
 /// Proleptic Gregorian (year, month, day) of `z` days since 1970-01-01. Works in 400-year eras

@@ -339,6 +339,15 @@ impl Container {
         status::derive(self, st)
     }
 
+    /// Unlinks a file of the directory: true if removed, false if it was not there.
+    fn unlink(&self, name: &str) -> Result<bool> {
+        match rustix::fs::unlinkat(self.dir(), cs(name), AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(Errno::NOENT) => Ok(false),
+            Err(e) => Err(Error::sys(format_args!("remove {}/{name}", self.path), e)),
+        }
+    }
+
     /// Whether the exec fifo is still there (`start` has not run yet).
     pub fn has_exec_fifo(&self) -> Result<bool> {
         match rustix::fs::accessat(self.dir(), cs(EXEC_FIFO), rustix::fs::Access::EXISTS, AtFlags::empty()) {
@@ -354,26 +363,28 @@ impl Container {
     /// by path, so it is done only while this directory is still the one linked there.
     pub fn remove(self) -> Result<()> {
         let what = || alloc::format!("remove {}", self.path);
-        // The usual content is known: state.json, and exec.fifo until `start`. Remove those and the
-        // directory (3 syscalls); only if something else is there, list it.
-        let mut removed_any = false;
-        for name in [STATE_FILE, EXEC_FIFO] {
-            match rustix::fs::unlinkat(self.dir(), cs(name), AtFlags::empty()) {
-                Ok(()) => removed_any = true,
-                Err(Errno::NOENT) => {}
-                Err(e) => return Err(Error::sys(format_args!("remove {}/{name}", self.path), e)),
-            }
-        }
+        // The usual content is known: state.json, and exec.fifo until `start` removes it. So:
+        // unlink state.json and rmdir (2 syscalls once started); the fifo and a second rmdir only
+        // on ENOTEMPTY, and a listing only if something else is there.
+        let removed_state = self.unlink(STATE_FILE)?;
         // Nothing there: maybe a directory another verb removed while we waited for its lock
         // (unlinked directories have no links). Only live directories are removed by path; a
-        // file removed above proves this one is live (an unlinked directory is empty).
-        if !removed_any && rustix::fs::fstat(self.dir()).with_context(what)?.st_nlink == 0 {
+        // file removed here proves this one is live (an unlinked directory is empty).
+        if !removed_state && rustix::fs::fstat(self.dir()).with_context(what)?.st_nlink == 0 {
             return Ok(());
         }
-        match rustix::fs::unlinkat(CWD, cs(&self.path), AtFlags::REMOVEDIR) {
-            Ok(()) | Err(Errno::NOENT) => return Ok(()),
-            Err(Errno::NOTEMPTY) => {}
-            Err(e) => return Err(Error::sys(what(), e)),
+        let rmdir = || match rustix::fs::unlinkat(CWD, cs(&self.path), AtFlags::REMOVEDIR) {
+            Ok(()) | Err(Errno::NOENT) => Ok(true),
+            Err(Errno::NOTEMPTY) => Ok(false),
+            Err(e) => Err(Error::sys(what(), e)),
+        };
+        if rmdir()? || (self.unlink(EXEC_FIFO)? && rmdir()?) {
+            // A verb that exits now leaves the fds to the kernel (`rt::done_with`).
+            crate::rt::done_with(self.dir);
+            if let Some(claim) = self.claim {
+                crate::rt::done_with(claim);
+            }
+            return Ok(());
         }
         let Container { path, dir, .. } = self;
         let mut buf = Vec::with_capacity(8192);
