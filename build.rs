@@ -5,8 +5,10 @@ use std::process::Command;
 fn main() {
     // --icf=all: lld folds functions with identical code (generic instances that compile to the
     // same machine code): ~1 KB. Nothing in rsrun compares function addresses. -O2: lld also merges
-    // string constants that are the tail of another (~100 B).
-    for arg in ["-nostartfiles", "-nostdlib", "-static", "-no-pie", "-Wl,--icf=all", "-Wl,-O2"] {
+    // string constants that are the tail of another (~100 B). --build-id=none: nothing of ours or
+    // of the engines reads the note, which costs its section, section header and program header.
+    let link = ["-nostartfiles", "-nostdlib", "-static", "-no-pie", "-Wl,--icf=all", "-Wl,-O2", "-Wl,--build-id=none"];
+    for arg in link {
         println!("cargo:rustc-link-arg-bins={arg}");
     }
     // With panic = "abort" nothing unwinds, so the unwind tables (.eh_frame, ~10% of the file) are

@@ -262,6 +262,18 @@ mod tests {
         assert!(DeviceRule::from_oci(true, Some("c"), Some(1), Some(3), None).is_err());
     }
 
+    /// A rule without `access` is refused, naming the field, as runc does ("device access at 1
+    /// field cannot be empty", runc 1.1), before anything is made; it is never read as "rwm" or as
+    /// no access. crun 1.8 writes the empty access and fails on devices.allow (EINVAL).
+    #[test]
+    fn absent_access_is_refused() {
+        for (kind, major, minor) in [(None, None, None), (Some("c"), Some(1), Some(3)), (Some("a"), Some(-1), None)] {
+            let e = DeviceRule::from_oci(true, kind, major, minor, None).unwrap_err().to_string();
+            assert_eq!(e, "invalid device access \"\": must be a combination of r, w and m");
+            assert!(DeviceRule::from_oci(false, kind, major, minor, Some("")).is_err());
+        }
+    }
+
     #[test]
     fn live_rules_drop_what_cannot_matter() {
         let deny_all = DeviceRule::from_oci(false, None, None, None, Some("rwm")).unwrap();

@@ -353,6 +353,12 @@ fn holds(c: &ArgCond, arg: u64, wide: bool) -> bool {
 /// compiler): arch checks as libseccomp, runc's -ENOSYS stub, unconditional rules first, then the
 /// first conditional rule that holds, else the default.
 pub fn model(p: &Profile, d: &Data) -> u32 {
+    model_with(p, d, &syscall_number)
+}
+
+/// `model` with the syscall numbers from `number` (the fuzz target's oracle passes a cache of
+/// `syscall_number`).
+pub fn model_with(p: &Profile, d: &Data, number: &dyn Fn(Arch, &str) -> Option<u32>) -> u32 {
     let default = ret_of(p.default_action, p.default_errno_ret);
     let listed = |a: Arch| p.architectures.contains(&a);
     let bit30 = d.nr & 0x4000_0000 != 0;
@@ -369,7 +375,7 @@ pub fn model(p: &Profile, d: &Data) -> u32 {
     if listed(arch) && !matches!(p.default_action, Action::Allow | Action::Log | Action::Trace) {
         let max = p.syscalls.iter().flat_map(|r| &r.names).filter_map(|n| match mux(n) {
             Some((m, _)) if arch == Arch::X86 => Some(m),
-            _ => syscall_number(arch, n),
+            _ => number(arch, n),
         }).max().unwrap_or(0);
         if max != 0 && d.nr > max {
             return 0x0005_0000 | 38;
@@ -391,7 +397,7 @@ pub fn model(p: &Profile, d: &Data) -> u32 {
         let groups: Vec<Vec<ArgCond>> = if repeated { r.args.iter().map(|a| vec![*a]).collect() } else { vec![r.args.clone()] };
         for n in &r.names {
             for g in &groups {
-                if syscall_number(arch, n) == Some(d.nr) {
+                if number(arch, n) == Some(d.nr) {
                     cands.push((g.clone(), ret));
                 }
                 if let (Arch::X86, Some((m, code))) = (arch, mux(n))
