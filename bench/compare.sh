@@ -110,6 +110,18 @@ if [ -n "$cmds" ]; then
     [ -n "$v" ] && put exec "$l" "$v"
   done
 fi
+# Syscalls of one exec (strace -f -c, all processes, bench/rss's 4 subtracted) and the peak RSS of
+# `exec -d` (the verb alone: bench/exec.sh says why -d), as bench/exec.sh measures them.
+for s in $started; do
+  bin=${s%%:*} rest=${s#*:}
+  root=${rest%%:*} id=${rest#*:} l=$(basename "$bin")
+  [ "$(get exec "$l")" = n/a ] && { put execsys "$l" n/a; put execrss "$l" n/a; continue; }
+  strace -f -c -o "$OUT/compare-strace-exec-$l.txt" "$OUT/rss" -q "$bin" --root "$root" exec "$id" /bin/true >/dev/null 2>&1 || true
+  put execsys "$l" "$(awk '$NF == "total" { print $4 - 4 }' "$OUT/compare-strace-exec-$l.txt")"
+  : > "$OUT/compare-rss-exec-$l.txt"
+  for _ in 1 2 3; do "$OUT/rss" -o "$OUT/compare-rss-exec-$l.txt" "$bin" --root "$root" exec -d "$id" /bin/true >/dev/null 2>&1 || true; done
+  put execrss "$l" "$(awk '{ split($1, a, "="); print a[2] }' "$OUT/compare-rss-exec-$l.txt" | sort -n | sed -n 2p)"
+done
 for s in $started; do
   bin=${s%%:*} rest=${s#*:}
   "$bin" --root "${rest%%:*}" delete -f "${rest#*:}" >/dev/null 2>&1 || true
@@ -178,6 +190,8 @@ row() { # figure title how
 row lifecycle "lifecycle (create + start + delete -f), median, x crun" time
 row run "run of /bin/true, median, x crun" time
 row exec "exec of /bin/true into a running container, median, x crun" time
+row execsys "syscalls of one exec, all processes (strace -f -c)" plain
+row execrss "max RSS KB of exec -d (median of 3)" plain
 row par "$PAR containers created at once: containers/s, x crun's throughput" par
 row syscalls "syscalls of the lifecycle, all processes (strace -f -c)" plain
 row rss "max RSS KB, create/start/state/delete (median of rounds)" plain

@@ -1,10 +1,10 @@
 #!/bin/sh
 # The whole fault-injection sweep: tests/fault.rs with FAULT_SWEEP=all. Every syscall that create
 # (the runtime process, and the init it forks; the default config and one that joins a PID
-# namespace by path with a cgroup namespace and hooks), start, run and delete --force make in a normal
-# run is, in turn, the point where strace kills the verb (SIGKILL) or makes the call fail (ENOSPC,
-# EMFILE, ENOMEM, EINTR). After each: one line of error or success, no process left waiting,
-# `delete --force` leaves nothing. CI (tools/test.sh) runs a subset; this runs all of it, with the
+# namespace by path with a cgroup namespace and hooks), start, run, delete --force and exec (rsrun
+# and the process it forks) make in a normal run is, in turn, the point where strace kills the
+# verb (SIGKILL) or makes the call fail (ENOSPC, EMFILE, ENOMEM, EINTR). After each: one line of
+# error or success, no process left waiting, `delete --force` leaves nothing. CI (tools/test.sh) runs a subset; this runs all of it, with the
 # release binary (what ships).
 #
 #   sudo bench/faults.sh

@@ -298,3 +298,76 @@ fn remove_cgroups(dirs: &[std::path::PathBuf]) {
         let _ = fs::remove_dir(&d);
     }
 }
+
+/// Processes in the PID namespace of `init` (not zombies), init included.
+fn in_pid_namespace_of(init: i32) -> Vec<i32> {
+    let Ok(ns) = fs::read_link(format!("/proc/{init}/ns/pid")) else { return Vec::new() };
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+        .filter(|p| fs::read_link(format!("/proc/{p}/ns/pid")).ok().as_ref() == Some(&ns))
+        .filter(|p| !fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| s.rfind(')').is_some_and(|i| s[i + 1..].trim_start().starts_with('Z'))))
+        .collect()
+}
+
+/// `rsrun exec` SIGKILLed at pseudo-random moments (0-40 ms after it started: reading the state,
+/// joining, setting the process up, relaying, waiting; foreground and --detach): nothing waits for
+/// ever (no process naming the id is left, and after the exec'd process's own 0.2 s only the init
+/// is left in the container), the container still takes an exec, and `delete --force` removes
+/// everything.
+#[test]
+fn exec_killed_at_random_moments() {
+    require_root();
+    if !exec_or_skip() {
+        return;
+    }
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    let mut x = seed | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let bundle = Bundle::new();
+    bundle.args(&["sleep", "1000"]);
+    let rt = Runtime::rsrun();
+    let id = unique_id("killed-exec");
+    let leaks = LeakCheck::new(&rt, &bundle, &id);
+    rt.create(&bundle, &id).assert_ok();
+    rt.start(&id).assert_ok();
+    let init = rt.pid(&id).unwrap();
+    for round in 0..24 {
+        let delay = Duration::from_micros(next() % 40_000);
+        let detach = round % 3 == 2;
+        let mut args = vec!["exec"];
+        if detach {
+            args.push("-d");
+        }
+        args.extend_from_slice(&[&id, "sh", "-c", "sleep 0.2"]);
+        let mut cmd = rt.command(&args);
+        cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        thread::sleep(delay);
+        let _ = child.kill();
+        let _ = child.wait();
+        let what = format!("seed {seed} round {round}: killed after {delay:?} (detach {detach})");
+        let left = orphans(&id, Duration::from_secs(5));
+        assert!(left.is_empty(), "{what}: processes left waiting: {left:?}");
+        let end = Instant::now() + Duration::from_secs(5);
+        loop {
+            let procs = in_pid_namespace_of(init);
+            if procs == [init] {
+                break;
+            }
+            assert!(Instant::now() < end, "{what}: processes left in the container: {procs:?}");
+            thread::sleep(Duration::from_millis(50));
+        }
+        let o = rt.run(&["exec", &id, "echo", "usable"]);
+        assert_eq!(o.stdout, "usable\n", "{what}:\n{o}");
+    }
+    rt.delete_force(&id).assert_ok();
+    leaks.assert_clean();
+}

@@ -757,3 +757,268 @@ fn listing(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+// ---------------------------------------------------------------------------------------------
+// The same defences on the exec path (issue 8): the process that joins a running container.
+
+/// The cgroup directory of `pid` in the hierarchy of `controller` ("freezer"; "" for cgroup2),
+/// host path.
+fn cgroup_dir_of(pid: i32, controller: &str) -> Option<std::path::PathBuf> {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    text.lines().find_map(|l| {
+        let mut it = l.splitn(3, ':');
+        let (_, ctrls, path) = (it.next()?, it.next()?, it.next()?);
+        let here = if controller.is_empty() { ctrls.is_empty() } else { ctrls.split(',').any(|c| c == controller) };
+        if !here {
+            return None;
+        }
+        let mount = if controller.is_empty() { cgroup2_mount()? } else { v1_hierarchy(controller)? };
+        Some(mount.join(path.trim_start_matches('/')))
+    })
+}
+
+/// A frozen sub-cgroup of a container (`trap`): a process that joins it stops there, mid-way
+/// through its setup. Thawed and removed on drop.
+struct Trap {
+    dir: std::path::PathBuf,
+    v1: bool,
+}
+
+impl Trap {
+    fn new(init: i32) -> Option<Trap> {
+        let (parent, v1) = if cgroup_v2() { (cgroup_dir_of(init, "")?, false) } else { (cgroup_dir_of(init, "freezer")?, true) };
+        let dir = parent.join("trap");
+        fs::create_dir(&dir).ok()?;
+        let t = Trap { dir, v1 };
+        t.set(true);
+        Some(t)
+    }
+
+    /// The --cgroup argument that puts an exec'd process in the trap.
+    fn arg(&self) -> &'static str {
+        if self.v1 { "freezer:trap" } else { "trap" }
+    }
+
+    fn set(&self, frozen: bool) {
+        if self.v1 {
+            fs::write(self.dir.join("freezer.state"), if frozen { "FROZEN" } else { "THAWED" }).unwrap();
+        } else {
+            fs::write(self.dir.join("cgroup.freeze"), if frozen { "1" } else { "0" }).unwrap();
+        }
+    }
+
+    /// The first process that arrives, within `wait`.
+    fn caught(&self, wait: Duration) -> Option<i32> {
+        let end = std::time::Instant::now() + wait;
+        loop {
+            let procs = fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
+            if let Some(p) = procs.lines().next().and_then(|l| l.trim().parse().ok()) {
+                return Some(p);
+            }
+            if std::time::Instant::now() > end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Trap {
+    fn drop(&mut self) {
+        self.set(false);
+        for _ in 0..100 {
+            if fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// CVE-2016-9962 and CVE-2019-5736 on the exec path. The process `exec` makes is caught mid-way
+/// through joining the container (exec --cgroup into a frozen sub-cgroup: it stops as it enters
+/// the cgroup, still holding whatever it holds then). While it sits there:
+/// - its /proc/<pid>/exe is the sealed memfd copy of rsrun, never the host binary;
+/// - it is already in the container's PID namespace (a second NSpid), and from inside the
+///   container (another exec, with the config's capabilities) the links of its fds, exe, cwd and
+///   root and its environ cannot be read (listing the fd numbers is allowed). At this point (on a
+///   v1 host: joining the v1 cgroups) it holds host fds (config, state, cgroup files, pidfd) and
+///   still all of root's capabilities, so the kernel's capability rule of ptrace access denies
+///   the container as well as its non-dumpable flag does; the flag is what still holds after the
+///   capabilities are dropped (tests `cve_2016_9962_init_is_not_dumpable_until_exec` for the init).
+///
+/// Then, thawed, it runs the process, whose fds are 0, 1 and 2 only. runc's joining process (runc
+/// init) is looked at the same way, for the record.
+#[test]
+fn cve_2016_9962_and_2019_5736_joining_exec_process() {
+    require_root();
+    if !exec_or_skip() {
+        return;
+    }
+    let host_bin = fs::read(Runtime::rsrun().bin()).unwrap();
+    for kind in [Kind::Rsrun, Kind::Runc] {
+        let name = kind.name();
+        let bundle = Bundle::new();
+        bundle.args(&["sleep", "1000"]);
+        let rt = Runtime::new(kind);
+        let id = unique_id("cve-exec-joiner");
+        let leaks = LeakCheck::new(&rt, &bundle, &id);
+        {
+            let c = rt.spawn(&bundle, &id);
+            let Some(trap) = Trap::new(c.pid) else {
+                skip("no freezer for a trap cgroup here");
+                return;
+            };
+            let (done, seen) = std::thread::scope(|s| {
+                let h = s.spawn(|| rt.run(&["exec", "--cgroup", trap.arg(), &id, "sh", "-c", "ls /proc/self/fd | tr '\\n' ' '"]));
+                let pid = trap.caught(Duration::from_secs(20));
+                let mut seen = String::new();
+                if let Some(pid) = pid {
+                    let exe = fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+                    let fds: Vec<String> = fs::read_dir(format!("/proc/{pid}/fd"))
+                        .map(|rd| rd.flatten().map(|e| format!("{}", fs::read_link(e.path()).unwrap_or_default().display())).collect())
+                        .unwrap_or_default();
+                    let nspid = fs::read_to_string(format!("/proc/{pid}/status"))
+                        .unwrap_or_default()
+                        .lines()
+                        .find(|l| l.starts_with("NSpid:"))
+                        .unwrap_or("")
+                        .to_string();
+                    seen += &format!("exe {}\nfds {fds:?}\n{nspid}\n", exe.display());
+                    if kind == Kind::Rsrun {
+                        assert!(exe.to_string_lossy().starts_with("/memfd:"), "the joining process runs {exe:?}");
+                        let bytes = fs::read(format!("/proc/{pid}/exe")).unwrap();
+                        assert!(bytes == host_bin, "the joining process's memfd is not rsrun");
+                    }
+                    let inner = nspid.split_whitespace().nth(2).map(String::from);
+                    if let Some(n) = inner {
+                        let o = rt.run(&[
+                            "exec",
+                            &id,
+                            "sh",
+                            "-c",
+                            &format!(
+                                "cd /proc/{n} || exit 9; for f in exe cwd root fd/*; do readlink $f >/dev/null 2>&1 && echo READ-$f; done; \
+                                 head -c1 environ >/dev/null 2>&1 && echo READ-environ; echo looked"
+                            ),
+                        ]);
+                        seen += &format!("from inside: {}", o.stdout);
+                        if kind == Kind::Rsrun {
+                            assert_eq!(o.stdout, "looked\n", "the joining process (pid {n} inside) was readable from the container:\n{o}");
+                        }
+                    } else if kind == Kind::Rsrun {
+                        panic!("the joining process is not in the container's PID namespace: {nspid:?}");
+                    }
+                }
+                trap.set(false);
+                (h.join().unwrap(), seen)
+            });
+            eprintln!("reference: {name}'s joining process in the trap:\n{seen}");
+            assert!(!seen.is_empty(), "{name}: no process reached the trap cgroup");
+            if kind == Kind::Rsrun {
+                done.assert_ok();
+                // ls's own directory fd is 3.
+                assert_eq!(done.stdout, "0 1 2 3 ", "{done}");
+            }
+        }
+        leaks.assert_clean();
+    }
+}
+
+/// CVE-2024-21626 on the exec path: `exec --cwd /proc/self/fd/N` and a --process file whose cwd is
+/// /proc/self/fd/N are refused, also when rsrun was handed a host directory at N; the exec'd
+/// process gets fds 0, 1, 2 only, whatever rsrun was handed (without close-on-exec) at 3, 4, 7 and
+/// 200, unless --preserve-fds passes them on; a leaked directory fd cannot be used as the
+/// command's path either. Nothing runs, nothing is left.
+#[test]
+fn cve_2024_21626_exec_cwd_and_fds() {
+    require_root();
+    if !exec_or_skip() {
+        return;
+    }
+    let host = HostDir::new("cve-2024-21626-exec");
+    let dir_fd = fs::File::open(host.path()).unwrap();
+    let file_fd = fs::File::open(host.path().join("marker")).unwrap();
+    let bundle = Bundle::new();
+    bundle.args(&["sleep", "1000"]);
+    let rt = Runtime::rsrun();
+    let id = unique_id("cve-2024-21626-exec");
+    let leaks = LeakCheck::new(&rt, &bundle, &id);
+    {
+        let c = rt.spawn(&bundle, &id);
+        for n in [3, 4, 7, 42] {
+            let cwd = format!("/proc/self/fd/{n}");
+            for leaked in [false, true] {
+                let fds: &[(i32, &fs::File)] = if leaked { &[(n, &dir_fd)] } else { &[] };
+                let o = rt.run_with_fds(&["exec", "--cwd", &cwd, &id, "sh", "-c", "pwd; ls"], fds);
+                o.assert_fail();
+                assert_eq!(o.code, Some(255), "{o}");
+                assert_eq!(o.stdout, "", "--cwd {cwd} (leaked {leaked}) ran:\n{o}");
+                // Not leaked: chdir fails; leaked: the chdir through the host directory is caught
+                // by the check of the cwd that follows it (both name process.cwd).
+                assert!(o.stderr.contains("process.cwd"), "--cwd {cwd}:\n{o}");
+                let p = bundle.path().join("process.json");
+                fs::write(&p, format!("{{\"args\":[\"sh\",\"-c\",\"pwd; ls\"],\"cwd\":\"{cwd}\",\"env\":[\"PATH=/bin\"],\"user\":{{\"uid\":0,\"gid\":0}}}}")).unwrap();
+                let o = rt.run_with_fds(&["exec", "--process", p.to_str().unwrap(), &id], fds);
+                o.assert_fail();
+                assert_eq!(o.stdout, "", "process.cwd {cwd} (leaked {leaked}) ran:\n{o}");
+                assert!(o.stderr.contains("process.cwd"), "process.cwd {cwd}:\n{o}");
+            }
+        }
+        let leaked: &[(i32, &fs::File)] = &[(3, &file_fd), (4, &dir_fd), (7, &dir_fd), (200, &file_fd)];
+        let o = rt.run_with_fds(&["exec", &id, "sh", "-c", "ls /proc/self/fd | tr '\\n' ' '"], leaked);
+        o.assert_ok();
+        assert_eq!(o.stdout, "0 1 2 3 ", "fds of the exec'd process (3 is ls's own):\n{o}");
+        let o = rt.run_with_fds(&["exec", "--preserve-fds", "2", &id, "sh", "-c", "ls /proc/self/fd | tr '\\n' ' '"], leaked);
+        o.assert_ok();
+        assert_eq!(o.stdout, "0 1 2 3 4 5 ", "with --preserve-fds 2:\n{o}");
+        let up = "../".repeat(host.path().components().count() - 1);
+        let o = rt.run_with_fds(&["exec", &id, &format!("/proc/self/fd/7/{up}bin/sh"), "-c", "echo ESCAPED"], &[(7, &dir_fd)]);
+        o.assert_fail();
+        assert!(!o.stdout.contains("ESCAPED"), "a host binary ran through a leaked fd:\n{o}");
+        assert!(c.alive());
+    }
+    leaks.assert_clean();
+    host.assert_untouched();
+}
+
+/// CVE-2022-29162 on the exec path: `exec --cap` adds to the bounding, effective and permitted
+/// sets, never to the inheritable (nor, without it, the ambient) one, even when rsrun is started by
+/// a process whose own inheritable set is not empty; for root and for uid 1000. Same as runc.
+#[test]
+fn cve_2022_29162_exec_cap_never_fills_inheritable() {
+    require_root();
+    let mut kinds = vec![Kind::Runc];
+    if exec_or_skip() {
+        kinds.insert(0, Kind::Rsrun);
+    }
+    let mut got = Vec::new();
+    for kind in kinds {
+        let bundle = Bundle::new();
+        bundle.args(&["sleep", "1000"]);
+        bundle.patch("del(.process.capabilities.inheritable)");
+        let rt = Runtime::new(kind);
+        let id = unique_id("cve-2022-29162-exec");
+        let leaks = LeakCheck::new(&rt, &bundle, &id);
+        let mut text = String::new();
+        {
+            let _c = rt.spawn(&bundle, &id);
+            for uid in ["0", "1000"] {
+                let mut cmd = Command::new("setpriv");
+                cmd.args(["--inh-caps", "+kill,+net_bind_service,+sys_admin"])
+                    .arg(rt.bin())
+                    .arg("--root")
+                    .arg(rt.root())
+                    .args(["exec", "-u", uid, "--cap", "CAP_SYS_ADMIN", "--cap", "CAP_KILL", &id, "grep", "^Cap", "/proc/self/status"]);
+                let out = run_command(&mut cmd, None, timeout());
+                out.assert_ok();
+                assert!(out.stdout.contains("CapInh:\t0000000000000000\n"), "{} uid {uid}:\n{out}", kind.name());
+                assert!(out.stdout.contains("CapAmb:\t0000000000000000\n"), "{} uid {uid}:\n{out}", kind.name());
+                text += &out.stdout;
+            }
+        }
+        leaks.assert_clean();
+        got.push((kind, Out { stdout: text, ..run_command(&mut Command::new("true"), None, timeout()) }));
+    }
+    assert_same(&got, |o| o.stdout.clone());
+}

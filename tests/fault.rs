@@ -1,7 +1,7 @@
-//! Fault injection, systematic: `create`, `start`, `run` and `delete` are run under strace, which at one
-//! syscall either kills the verb (`signal=KILL`) or makes the call fail (ENOSPC, EMFILE, ENOMEM,
-//! EINTR). The points are every syscall the verb (or the container init it forks) makes in a
-//! normal run, taken from a baseline trace. After each run:
+//! Fault injection, systematic: `create`, `start`, `run`, `delete` and `exec` are run under
+//! strace, which at one syscall either kills the verb (`signal=KILL`) or makes the call fail
+//! (ENOSPC, EMFILE, ENOMEM, EINTR). The points are every syscall the verb (or the container init
+//! it forks) makes in a normal run, taken from a baseline trace. After each run:
 //!
 //! - the verb succeeded (the fault was retried or harmless), or it died of the injected SIGKILL, or
 //!   it failed with exactly one line on stderr, never an internal error (a panic), never another
@@ -301,4 +301,60 @@ fn delete_with_a_fault() {
         tally.check(format!("delete, {} at {point}", action.name()), problems);
     }
     tally.report("delete");
+}
+
+/// `exec ID /bin/true` into one running container with a fault in rsrun (`follow` false) or in the
+/// process it forks (`follow` true). After each: the verdict as for the other verbs, no process
+/// naming the id left waiting (rsrun's child before its execve does), and the container still
+/// takes an exec; at the end `delete --force` leaves nothing.
+fn sweep_exec(name: &str, follow: bool) {
+    if skip_without_strace() || !exec_or_skip() {
+        return;
+    }
+    let bundle = Bundle::new();
+    bundle.args(&["sleep", "1000"]);
+    let rt = Runtime::rsrun();
+    let io = io_dir(&rt, "fault");
+    let id = unique_id("fault-exec");
+    let leaks = LeakCheck::new(&rt, &bundle, &id);
+    rt.create(&bundle, &id).assert_ok();
+    rt.start(&id).assert_ok();
+    let (out, traces) = baseline(&rt.command(&["exec", &id, "/bin/true"]), &io);
+    out.assert_ok();
+    // The forked process's points end at its execve: after it, /bin/true runs (its own faults are
+    // the process's business, passed through as its exit status).
+    let until_execve = |t: &String| t.find("\nexecve(").map_or(t.clone(), |i| t[..t[i + 1..].find('\n').map_or(t.len(), |j| i + 1 + j)].to_string());
+    let points: Vec<Point> =
+        if follow { traces.iter().skip(1).flat_map(|t| points(&until_execve(t))).collect() } else { points(&traces[0]) };
+    assert!(points.len() > 10, "a baseline trace of exec: {traces:?}");
+    let mut tally = Tally { points: points.len(), ..Tally::default() };
+    for (point, action) in plan(&points) {
+        let out = inject(&rt.command(&["exec", &id, "/bin/true"]), &point, action, follow, &io);
+        // The joining process SIGKILLed before its execve: rsrun passes 137 on, without a message
+        // (it cannot tell that death from the process's own).
+        let passed_on = follow && action == Action::Kill && out.code == Some(137) && out.stderr.is_empty();
+        let mut problems = if passed_on { Vec::new() } else { verdict(&out, &point, action) };
+        for p in orphans(&id, ORPHAN_GRACE) {
+            problems.push(format!("process {} left waiting in syscall {} ({})", p.pid, p.syscall, p.cmdline));
+        }
+        let again = rt.run(&["exec", &id, "/bin/true"]);
+        if !again.success() {
+            problems.push(format!("the next exec failed: {}", again.stderr.trim_end()));
+        }
+        tally.check(format!("exec, {} at {point}", action.name()), problems);
+    }
+    let del = rt.delete_force(&id);
+    assert!(del.success(), "{name}: delete --force after the sweep:\n{del}\n{}", tally.failures.join("\n"));
+    leaks.assert_clean();
+    tally.report(name);
+}
+
+#[test]
+fn exec_with_a_fault_in_the_runtime() {
+    sweep_exec("exec (runtime)", false);
+}
+
+#[test]
+fn exec_with_a_fault_in_the_joining_process() {
+    sweep_exec("exec (joining process)", true);
 }

@@ -240,3 +240,58 @@ fn run_leaves_a_successor_of_its_id_alone() {
         leaks.assert_clean();
     }
 }
+
+/// exec (foreground and detached) against kill and delete --force on one running container, all
+/// at once, many rounds: every exec succeeds, reports its process killed (137: the container went
+/// away under it) or fails with one line and exit 255; kill and delete succeed or fail cleanly;
+/// nothing of the container or of an exec is left after the final delete --force.
+#[test]
+fn exec_kill_delete_on_one_id() {
+    require_root();
+    if !exec_or_skip() {
+        return;
+    }
+    let bundle = Bundle::new();
+    bundle.args(&["sleep", "1000"]);
+    let rt = Runtime::rsrun();
+    let id = unique_id("race-exec");
+    let leaks = LeakCheck::new(&rt, &bundle, &id);
+    let verbs: &[&[&str]] = &[
+        &["exec", "ID", "sh", "-c", "sleep 0.05"],
+        &["exec", "ID", "true"],
+        &["exec", "-d", "ID", "sleep", "1000"],
+        &["exec", "ID", "sh", "-c", "sleep 0.05"],
+        &["kill", "ID", "KILL"],
+        &["delete", "--force", "ID"],
+        &["exec", "ID", "true"],
+        &["state", "ID"],
+    ];
+    for round in 0..20 {
+        rt.create(&bundle, &id).assert_ok();
+        rt.start(&id).assert_ok();
+        let mut order: Vec<usize> = (0..verbs.len()).collect();
+        order.rotate_left(round % verbs.len());
+        let jobs = order
+            .iter()
+            .map(|&i| {
+                let (rt, id) = (&rt, &id);
+                Box::new(move || {
+                    let args: Vec<&str> = verbs[i].iter().map(|a| if *a == "ID" { id.as_str() } else { a }).collect();
+                    (args.join(" "), rt.run(&args))
+                }) as Box<dyn FnOnce() -> (String, Out) + Send>
+            })
+            .collect();
+        for (what, out) in all_at_once(jobs) {
+            let what = format!("round {round}: {what}");
+            if what.contains(": exec ") && !out.success() {
+                let line = out.stderr.trim_end();
+                let clean_error = out.code == Some(255) && line.lines().count() == 1 && line.starts_with("rsrun: ");
+                assert!(clean_error || out.code == Some(137), "{what}: neither success, 137 nor a one-line error:\n{out}");
+            } else {
+                clean_outcome(&what, &out);
+            }
+        }
+        rt.delete_force(&id).assert_ok();
+        leaks.assert_clean();
+    }
+}

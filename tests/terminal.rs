@@ -357,3 +357,178 @@ fn foreground_relay_memory_stays_flat() {
     assert!(after < before + 128, "rsrun run grew from {before} kB to {after} kB while relaying 20 MB");
     leaks.assert_clean();
 }
+
+// ---------------------------------------------------------------------------------------------
+// exec -t: a terminal for a process exec'd into a running container (which has none itself).
+
+/// The runtimes for an exec -t test: `want`, without rsrun on a build that has no exec.
+fn exec_kinds(want: &[Kind]) -> Vec<Kind> {
+    want.iter().copied().filter(|k| *k != Kind::Rsrun || exec_or_skip()).collect()
+}
+
+/// `exec -t ID sh` in the foreground in a pseudoterminal, as a user types `rsrun exec -t`: the
+/// process gets a pty of the container's devpts sized like the user's terminal, resized on
+/// SIGWINCH; the user's terminal is raw meanwhile and restored after; exit status passed through.
+/// Same under runc (crun 1.8 ignores resizes).
+#[test]
+fn exec_t_foreground_relays_the_terminal() {
+    require_root();
+    for kind in exec_kinds(&[Kind::Rsrun, Kind::Runc]) {
+        let bundle = Bundle::new();
+        bundle.args(&["sleep", "1000"]);
+        let rt = Runtime::new(kind);
+        let id = unique_id("exectest-tty-fg");
+        let leaks = LeakCheck::new(&rt, &bundle, &id);
+        {
+            let c = rt.spawn(&bundle, &id);
+            let mut term = Term::spawn(rt.command(&["exec", "-t", &id, "sh"]));
+            let before = termios_text(&term.master.termios());
+            term.master.send("stty size; tty; test -t 0 && test -t 1 && test -t 2 && echo stdio-is-a-tty; echo A-$((40+2))\n");
+            let first = term.master.read_until("A-42", WAIT);
+            let t = term.master.termios();
+            let raw = !t.local_modes.contains(rustix::termios::LocalModes::ICANON)
+                && !t.local_modes.contains(rustix::termios::LocalModes::ECHO);
+            term.master.set_size(33, 99);
+            std::thread::sleep(Duration::from_millis(300));
+            term.master.send("stty size; echo B-$((40+3))\n");
+            let second = term.master.read_until("B-43", WAIT);
+            term.master.send("exit 7\n");
+            let code = term.wait(WAIT);
+            let after = termios_text(&term.master.termios());
+            let seen = term.master.seen.clone();
+            let name = kind.name();
+            let lines = term_lines(&first);
+            // runc resizes from a goroutine after the start: its first `stty size` may be 0 0.
+            assert!(lines.iter().any(|l| l == "24 80") || kind == Kind::Runc, "{name}: initial size:\n{seen}");
+            assert!(lines.iter().any(|l| l.starts_with("/dev/pts/")), "{name}: tty:\n{seen}");
+            assert!(lines.iter().any(|l| l == "stdio-is-a-tty"), "{name}:\n{seen}");
+            assert!(term_lines(&second).iter().any(|l| l == "33 99"), "{name}: size after a resize:\n{seen}");
+            assert!(raw, "{name}: the user's terminal is not raw while the process runs");
+            assert_eq!(code, Some(7), "{name}: exit status:\n{seen}");
+            assert_eq!(before, after, "{name}: the user's terminal settings were not restored");
+            assert!(c.alive(), "{name}: the container died");
+        }
+        leaks.assert_clean();
+    }
+}
+
+/// `exec --process P --detach --console-socket S --pid-file F` with process.terminal and a
+/// consoleSize, as containerd's shim and conmon call it: the master arrives over SCM_RIGHTS
+/// (one fd), the slave of the container's devpts is the process's stdin, stdout, stderr and
+/// controlling terminal (it leads its session, in the foreground), consoleSize applied, input
+/// reaches it. Same under rsrun, crun and runc.
+#[test]
+fn exec_t_console_socket_gets_the_pty() {
+    require_root();
+    let script = r#"echo READY-$((6*7))
+tty
+stty size
+test -t 0 && test -t 1 && test -t 2 && echo stdio-is-a-tty
+set -- $(cut -d' ' -f5-8 /proc/self/stat)
+echo "leads-session=$([ "$2" = "$$" ] && echo yes) tty_major=$(($3 >> 8)) foreground=$([ "$1" = "$4" ] && echo yes)"
+read line
+echo "got:$line"
+echo END-$((6*7))"#;
+    let mut runs = Vec::new();
+    for kind in exec_kinds(ALL) {
+        let name = kind.name();
+        let bundle = Bundle::new();
+        bundle.args(&["sleep", "1000"]);
+        let process = bundle.path().join("process.json");
+        fs::write(
+            &process,
+            format!(
+                "{{\"terminal\":true,\"consoleSize\":{{\"height\":30,\"width\":100}},\"args\":{},\"cwd\":\"/\",\
+                 \"env\":[\"PATH=/bin:/usr/bin\",\"TERM=xterm\"],\"user\":{{\"uid\":0,\"gid\":0}}}}",
+                json_array(&["sh", "-c", script])
+            ),
+        )
+        .unwrap();
+        let pid_file = bundle.path().join("exec.pid");
+        let rt = Runtime::new(kind);
+        let id = unique_id("exectest-tty-sock");
+        let leaks = LeakCheck::new(&rt, &bundle, &id);
+        {
+            let c = rt.spawn(&bundle, &id);
+            let sock = ConsoleSocket::new();
+            let o = rt.run(&[
+                "exec",
+                "--process",
+                process.to_str().unwrap(),
+                "--detach",
+                "--console-socket",
+                sock.str(),
+                "--pid-file",
+                pid_file.to_str().unwrap(),
+                &id,
+            ]);
+            o.assert_ok();
+            let got = sock.receive(WAIT).unwrap_or_else(|| panic!("{name}: nothing on the console socket"));
+            assert_eq!(got.fds.len(), 1, "{name}: one fd per message");
+            let mut master = Master::new(got.fds.into_iter().next().unwrap());
+            let pid: i32 = fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+            assert!(proc_start_time(pid).is_some(), "{name}: the pid file's process");
+            let ready = master.read_until("READY-42", WAIT);
+            assert!(ready.contains("READY-42"), "{name}:\n{ready}");
+            master.send("hello\n");
+            let out = master.read_until("END-42", WAIT);
+            assert!(out.contains("END-42"), "{name}:\n{}", master.seen);
+            let lines = probe_output(&master.seen);
+            runs.push((kind, lines));
+            assert!(c.alive());
+        }
+        leaks.assert_clean();
+    }
+    for (kind, lines) in &runs {
+        assert!(lines[0].starts_with("/dev/pts/"), "{}: {lines:?}", kind.name());
+        let mut lines = lines.clone();
+        if *kind == Kind::Crun && lines[1].starts_with("stty: ") {
+            // crun 1.8.1 sometimes sizes the pty after the process started: its stty then fails
+            // ("stty: standard input: No child processes"). Recorded, not asserted.
+            eprintln!("reference: crun exec --console-socket: {}", lines[1]);
+            lines[1] = "30 100".into();
+        }
+        assert_eq!(
+            &lines[1..],
+            ["30 100", "stdio-is-a-tty", "leads-session=yes tty_major=136 foreground=yes", "got:hello"],
+            "{}",
+            kind.name()
+        );
+    }
+}
+
+/// Terminal misuse in exec fails before anything is made: a terminal for a detached process without
+/// a console socket, a console socket without a terminal. One line from rsrun, exit 255 as runc;
+/// nothing connects to the socket, the container runs on. (crun 1.8 fails the first with
+/// "tcgetattr" and accepts the second.)
+#[test]
+fn exec_terminal_misuse_is_refused() {
+    require_root();
+    for kind in exec_kinds(&[Kind::Rsrun, Kind::Runc]) {
+        let bundle = Bundle::new();
+        bundle.args(&["sleep", "1000"]);
+        let rt = Runtime::new(kind);
+        let id = unique_id("exectest-tty-misuse");
+        let leaks = LeakCheck::new(&rt, &bundle, &id);
+        {
+            let c = rt.spawn(&bundle, &id);
+            let sock = ConsoleSocket::new();
+            let s = sock.str();
+            let cases: &[&[&str]] = &[&["-t", "-d"], &["--console-socket", s], &["-d", "--console-socket", s]];
+            for flags in cases {
+                let mut args = vec!["exec"];
+                args.extend_from_slice(flags);
+                args.extend_from_slice(&[&id, "echo", "RAN"]);
+                let o = rt.run(&args);
+                assert_eq!(o.code, Some(255), "{} {flags:?}:\n{o}", kind.name());
+                assert!(!o.stdout.contains("RAN"), "{} {flags:?}:\n{o}", kind.name());
+                if kind == Kind::Rsrun {
+                    assert_eq!(o.stderr.trim_end().lines().count(), 1, "one line:\n{o}");
+                }
+                assert!(sock.receive(Duration::from_millis(1)).is_none(), "{flags:?}: something connected to the socket");
+            }
+            assert!(c.alive());
+        }
+        leaks.assert_clean();
+    }
+}

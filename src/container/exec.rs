@@ -199,13 +199,19 @@ impl Run<'_, '_> {
                 let _ = syscalls::signal::pidfd_send_signal(&pidfd, sig);
                 return Ok(None);
             }
-            match rustix::process::waitid(
-                rustix::process::WaitId::PidFd(pidfd.as_fd()),
-                rustix::process::WaitIdOptions::EXITED | rustix::process::WaitIdOptions::NOHANG,
-            ) {
-                Ok(Some(st)) => Ok(Some(exit_code(&st))),
-                Ok(None) | Err(rustix::io::Errno::INTR) => Ok(None),
-                Err(e) => Err(Error::sys("waitid", e)),
+            // EINTR is retried here: this SIGCHLD is consumed, none other may come, and the
+            // process would stay an unreaped zombie that keeps its PID namespace's init from
+            // ever finishing its exit (tests/fault.rs found it).
+            loop {
+                match rustix::process::waitid(
+                    rustix::process::WaitId::PidFd(pidfd.as_fd()),
+                    rustix::process::WaitIdOptions::EXITED | rustix::process::WaitIdOptions::NOHANG,
+                ) {
+                    Ok(Some(st)) => return Ok(Some(exit_code(&st))),
+                    Ok(None) => return Ok(None),
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(e) => return Err(Error::sys("waitid", e)),
+                }
             }
         };
         let code = match relay.as_mut() {

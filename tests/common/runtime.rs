@@ -153,6 +153,41 @@ impl Runtime {
         run_to_files(&mut self.command(args), stdin, &out_path, &err_path, timeout())
     }
 
+    /// Runs the runtime with `fds` open at the given numbers without close-on-exec (as a caller
+    /// passing fds for --preserve-fds does, or a careless one leaks them); output through files.
+    pub fn run_with_fds(&self, args: &[&str], fds: &[(i32, &fs::File)]) -> Out {
+        use std::os::unix::process::CommandExt;
+        unsafe extern "C" {
+            fn dup2(old: i32, new: i32) -> i32;
+            fn close(fd: i32) -> i32;
+        }
+        let n = self.calls.fetch_add(1, Ordering::Relaxed);
+        let out_path = self.io.join(format!("{n:04}-fds.out"));
+        let err_path = self.io.join(format!("{n:04}-fds.err"));
+        let mut cmd = self.command(args);
+        let pairs: Vec<(i32, i32)> = fds.iter().map(|(n, f)| (std::os::fd::AsRawFd::as_raw_fd(*f), *n)).collect();
+        // SAFETY: the closure only calls dup2/close (async-signal-safe) on fds of the forked child.
+        unsafe {
+            cmd.pre_exec(move || {
+                // Park every source above the targets first, so a source number equal to a target
+                // cannot be overwritten before it is copied.
+                for (i, (src, _)) in pairs.iter().enumerate() {
+                    if dup2(*src, 900 + i as i32) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                for (i, (_, dst)) in pairs.iter().enumerate() {
+                    if dup2(900 + i as i32, *dst) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    close(900 + i as i32);
+                }
+                Ok(())
+            });
+        }
+        run_to_files(&mut cmd, None, &out_path, &err_path, timeout())
+    }
+
     /// `run --bundle B ID` in the foreground: waits for the container and captures its output (the
     /// container inherits the runtime's stdout/stderr). Exit code is the container's.
     pub fn run_container(&self, bundle: &Bundle, id: &str) -> Out {
@@ -355,4 +390,25 @@ pub fn kill_if_same(pid: i32, start_time: u64, sig: i32) -> bool {
     }
     // SAFETY: kill has no memory-safety preconditions; pid > 1 and checked to be the same process.
     unsafe { sys::kill(pid, sig) == 0 }
+}
+
+/// Whether this rsrun build implements `exec` (a build without it says "not implemented"). Tests
+/// that need it print "skipped: rsrun exec not implemented" otherwise, so a branch without exec
+/// stays green.
+pub fn rsrun_has_exec() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        let rt = Runtime::rsrun();
+        let out = rt.run(&["exec", "rsrun-test-exec-probe", "true"]);
+        !out.stderr.contains("not implemented")
+    })
+}
+
+/// `rsrun_has_exec()`, printing the skip line when it is false.
+pub fn exec_or_skip() -> bool {
+    let has = rsrun_has_exec();
+    if !has {
+        skip("rsrun exec not implemented");
+    }
+    has
 }
