@@ -60,6 +60,12 @@ pub fn pair() -> Result<(Channel, Channel)> {
     Ok((Channel(a), Channel(b)))
 }
 
+impl AsFd for Channel {
+    fn as_fd(&self) -> rustix::fd::BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
 impl rustix::fd::AsRawFd for Channel {
     fn as_raw_fd(&self) -> rustix::fd::RawFd {
         self.0.as_raw_fd()

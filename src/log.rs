@@ -73,7 +73,7 @@ fn json() -> bool {
     JSON.load(Ordering::Relaxed)
 }
 
-fn log_fd() -> Option<BorrowedFd<'static>> {
+pub(crate) fn log_fd() -> Option<BorrowedFd<'static>> {
     let fd = FD.load(Ordering::Relaxed);
     // SAFETY: FD holds an fd opened by `init` that is never closed, or -1.
     (fd >= 0).then(|| unsafe { BorrowedFd::borrow_raw(fd) })

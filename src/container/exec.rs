@@ -155,7 +155,7 @@ impl Run<'_, '_> {
             forked = unsafe { clone3(&args) };
         }
         let (pid, pidfd) = match forked.context("clone3")? {
-            Fork::Child => self.child(init, &child_end, console_socket, &parent_end),
+            Fork::Child => self.child(init, &child_end),
             Fork::Parent { pid, pidfd } => (pid, pidfd.ok_or_else(|| Error::msg("clone3 returned no pidfd"))?),
         };
         drop(child_end);
@@ -232,21 +232,21 @@ impl Run<'_, '_> {
     }
 
     /// The child, from clone3 to execve. Never returns.
-    fn child(&self, init: BorrowedFd<'_>, chan: &Channel, socket: Option<&OwnedFd>, parent_end: &Channel) -> ! {
-        let err = match self.setup(init, chan, socket, parent_end) {
+    fn child(&self, init: BorrowedFd<'_>, chan: &Channel) -> ! {
+        let err = match self.setup(init, chan) {
             Err(e) => e,
             Ok(never) => match never {},
         };
-        // Before execve the parent reports the error; if execve itself failed, the channel is
-        // closed already (every fd not passed on is): stderr then, as the container init does.
+        // The parent reports the error (the channel is open until execve succeeds); stderr if
+        // rsrun is gone.
         if chan.send(&Msg::Error(err.message().as_bytes().to_vec())).is_err() {
             crate::log::error(err.message());
         }
         exit_group(255)
     }
 
-    fn setup(&self, init: BorrowedFd<'_>, chan: &Channel, socket: Option<&OwnedFd>, parent_end: &Channel) -> Result<Infallible> {
-        close_host_fds(self.cgroup, socket, parent_end);
+    fn setup(&self, init: BorrowedFd<'_>, chan: &Channel) -> Result<Infallible> {
+        close_host_fds(self.o.preserve_fds.saturating_add(3), [init, chan.as_fd()]);
         process::set_initial_affinity(self.spec)?;
         if let Some(cg) = self.cgroup {
             // The v1 hierarchies by host path, before the mount namespace hides them (cgroup2 is
@@ -292,20 +292,35 @@ impl Run<'_, '_> {
         };
         let prepared = process::prepare(&ctx, Role::Exec)?;
         process::apply(&ctx, &prepared)?;
-        Err(process::exec(&ctx, &prepared))
+        // The channel stays open (close-on-exec) into execve: its end tells rsrun the process has
+        // really been exec'd, and an execve failure still reaches rsrun.
+        Err(process::exec_keeping(&prepared, Some(rustix::fd::AsRawFd::as_raw_fd(chan) as u32)))
     }
 }
 
-/// In the child, before it joins the container: closes the fds of the host it has no use for (the
-/// cgroup2 directory, the engine's console socket, rsrun's end of the channel). Everything else is
-/// close-on-exec and closed before execve; the child is not dumpable meanwhile.
-fn close_host_fds(cgroup: Option<&Cgroup>, socket: Option<&OwnedFd>, parent_end: &Channel) {
+/// In the child, before it joins the container: closes every fd from 3 + --preserve-fds on but the
+/// init's pidfd, its end of the channel and the --log file (CVE-2016-9962: nothing of the host, the
+/// state directory, config.json, the cgroup directory, the console socket, rsrun's own binary,
+/// stays open while the container can see the process). At most 3 close_range.
+fn close_host_fds(first: u32, keep: [BorrowedFd<'_>; 2]) {
     use rustix::fd::AsRawFd;
-    let fds = [cgroup.and_then(Cgroup::clone_into_fd).map(|f| f.as_raw_fd()), socket.map(|s| s.as_raw_fd()), Some(parent_end.as_raw_fd())];
-    for fd in fds.into_iter().flatten() {
-        // SAFETY: the parent's values owning these fds are never used or dropped in the child,
-        // which ends in execve or exit_group.
-        unsafe { rustix::io::close(fd) };
+    let mut kept = [keep[0].as_raw_fd(), keep[1].as_raw_fd(), crate::log::log_fd().map_or(-1, |f| f.as_raw_fd())];
+    // Three numbers: a bubble sort, not core's sort (size).
+    for i in 0..2 {
+        for j in 0..2 - i {
+            if kept[j] > kept[j + 1] {
+                kept.swap(j, j + 1);
+            }
+        }
+    }
+    let mut from = first;
+    for fd in kept.into_iter().filter(|&f| f >= first as i32).map(|f| f as u32).chain([u32::MAX]) {
+        if fd > from {
+            // SAFETY: the parent's values owning fds of these ranges are never used or dropped in
+            // the child, which ends in execve or exit_group; the kept fds are outside the ranges.
+            let _ = unsafe { syscalls::fd::close_range(from, fd - 1, syscalls::fd::CloseRangeFlags::empty()) };
+        }
+        from = fd.saturating_add(1);
     }
 }
 

@@ -391,9 +391,26 @@ pub fn make_undumpable() -> Result<()> {
 /// After a failure every fd >= 3 + preserve_fds is closed: report on stderr and exit, without using
 /// or dropping an owned fd in that range.
 pub fn exec(_ctx: &Context<'_, '_>, p: &Prepared) -> Error {
+    exec_keeping(p, None)
+}
+
+/// `exec`, leaving `keep` open (close-on-exec: execve itself closes it), for `rsrun exec`, whose
+/// parent reads the end of the channel as "execve succeeded" and still gets an error sent on it
+/// when execve fails. `keep` is a socket, which no path can execute or traverse.
+pub fn exec_keeping(p: &Prepared, keep: Option<u32>) -> Error {
     // Ignoring a failure is safe: every fd in the range is close-on-exec (step 13), and the only
     // way the fallback fails is without /proc/self/fd, where no path can lead through an fd.
-    let _ = close_from(p.first_private_fd, CloseRangeFlags::empty());
+    match keep.filter(|&k| k >= p.first_private_fd) {
+        // SAFETY: as in close_from: nothing uses an fd of the range any more.
+        Some(k) if k == p.first_private_fd
+            || unsafe { syscalls::fd::close_range(p.first_private_fd, k - 1, CloseRangeFlags::empty()) }.is_ok() =>
+        {
+            let _ = close_from(k + 1, CloseRangeFlags::empty());
+        }
+        _ => {
+            let _ = close_from(p.first_private_fd, CloseRangeFlags::empty());
+        }
+    }
     p.cmd.execve()
 }
 
