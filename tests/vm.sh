@@ -5,7 +5,8 @@
 #   1. tests/vm/run-cgroup-tests.sh: the cgroup library's host tests (tests/cgroups_host.rs), v2 files
 #   2. tests/vm/run-verb-tests.sh: real containers of the static binary next to crun: pause/resume,
 #      update, ps, events, OOM, the eBPF device filter, kill --all, delete --force, and the captured
-#      docker/podman/containerd configs
+#      docker/podman/containerd configs, and (tests/vm/rootless-guest.sh) a rootless rsrun run by a
+#      user made in the VM, in a cgroup2 subtree delegated to it: its limits hold, as with crun
 #   3. tests/vm/run-systemd-tests.sh: the systemd cgroup driver (--systemd-cgroup) next to crun's,
 #      in the same VM booted with systemd as PID 1 (VM_INIT=systemd; systemd and dbus-daemon are
 #      fetched once with apt-get download)

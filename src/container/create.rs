@@ -218,14 +218,8 @@ fn setup(
     }
     undo.cgroup = match made {
         Ok(()) => Some(cgroup),
-        Err(e)
-            if g.rootless != Rootless::False
-                && super::userns::cgroup_optional(&e, cgroups_path)
-                && (rootless || crate::ns::in_user_namespace()) =>
-        {
-            if let Some(field) = resources.and_then(super::userns::limit_field) {
-                crate::bail!("{field}: a rootless container can set no resource limits without a cgroup it may write ({e})");
-            }
+        Err(e) if g.rootless != Rootless::False && (rootless || crate::ns::in_user_namespace()) => {
+            super::userns::without_cgroup(e, cgroups_path, resources)?;
             record.rewrite(&creation_record(None, false))?;
             None
         }

@@ -73,11 +73,19 @@ fn helper(name: &str, pid: i32, maps: &[IdMapping]) -> Result<()> {
     }
 }
 
-/// Whether a failure to make the cgroup means "no cgroup for this rootless container" rather than
-/// an error: a permission error, and no explicit linux.cgroupsPath (runc's rule).
-pub fn cgroup_optional(e: &Error, cgroups_path: Option<&str>) -> bool {
+/// What a failure `e` to make a rootless container's cgroup means. Ok: run without a cgroup of
+/// its own (a permission error, no explicit linux.cgroupsPath, no resource limit: runc's rule).
+/// Else the error to report: a permission error with a resource limit names the limit's field,
+/// whether or not linux.cgroupsPath is explicit (the user cares that the limit cannot hold).
+pub fn without_cgroup(e: Error, cgroups_path: Option<&str>, resources: Option<&Resources<'_>>) -> Result<()> {
     use rustix::io::Errno;
-    matches!(e.errno(), Some(Errno::ACCESS | Errno::PERM | Errno::ROFS)) && cgroups_path.is_none_or(str::is_empty)
+    if !matches!(e.errno(), Some(Errno::ACCESS | Errno::PERM | Errno::ROFS)) {
+        return Err(e);
+    }
+    if let Some(field) = resources.and_then(limit_field) {
+        crate::bail!("{field}: a rootless container can set no resource limits without a cgroup it may write ({e})");
+    }
+    if cgroups_path.is_none_or(str::is_empty) { Ok(()) } else { Err(e) }
 }
 
 /// The first resource limit `r` sets (device rules aside), as the config field that names it.
@@ -138,10 +146,17 @@ mod tests {
     }
 
     #[test]
-    fn only_permission_errors_without_a_path_are_optional() {
-        let e = Error::sys("mkdir", rustix::io::Errno::ACCESS);
-        assert!(cgroup_optional(&e, None) && cgroup_optional(&e, Some("")));
-        assert!(!cgroup_optional(&e, Some("/mine")));
-        assert!(!cgroup_optional(&Error::sys("mkdir", rustix::io::Errno::NOSPC), None));
+    fn only_permission_errors_without_a_path_or_limits_mean_no_cgroup() {
+        use alloc::string::ToString;
+        let denied = || Error::sys("mkdir /sys/fs/cgroup/x", rustix::io::Errno::ACCESS);
+        assert!(without_cgroup(denied(), None, None).is_ok() && without_cgroup(denied(), Some(""), None).is_ok());
+        assert!(without_cgroup(denied(), Some("/mine"), None).is_err());
+        assert!(without_cgroup(Error::sys("mkdir", rustix::io::Errno::NOSPC), None, None).is_err());
+        // A limit is refused naming its field, with or without an explicit cgroupsPath.
+        let r = Resources { pids: Some(Pids { limit: 10 }), ..Resources::default() };
+        for path in [None, Some("/mine")] {
+            let msg = without_cgroup(denied(), path, Some(&r)).unwrap_err().to_string();
+            assert!(msg.starts_with("linux.resources.pids: ") && msg.contains("Permission denied"), "{msg}");
+        }
     }
 }

@@ -9,7 +9,7 @@
 #   (allowed opens, a denied one EPERM, rules replaced by update), kill --all and delete --force of
 #   a paused container. One line per check: "ok ..." or "FAIL ..."; exit status = number of FAILs.
 # Args: a word to run only the sections whose name contains it (pause update ps events oom devices kill
-# crash fixtures).
+# crash fixtures rootless).
 set -u
 RS=/mnt/rsrun
 CRUN=/usr/bin/crun
@@ -272,6 +272,10 @@ if section fixtures; then
     done
     case "$out_rsrun" in ok*) same "fixture $name" "$out_rsrun" "$out_crun";; *) bad "fixture $name: $out_rsrun";; esac
   done
+fi
+
+if section rootless; then
+  . /mnt/rootless-guest.sh
 fi
 
 echo "verbs: $fails failure(s); done at $(cut -d' ' -f1 /proc/uptime) s (uptime)"
