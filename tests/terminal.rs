@@ -185,7 +185,14 @@ fn ctrl_c_interrupts_the_container_not_the_runtime() {
         let before = termios_text(&term.master.termios());
         let ready = term.master.read_until("READY-42", WAIT);
         assert!(ready.contains("READY-42"), "{}:\n{ready}", kind.name());
-        std::thread::sleep(Duration::from_millis(200));
+        // The ^C must find `sleep` in the foreground: the shell is the container's PID 1, which
+        // ignores SIGINT, so a ^C before the fork (a busy machine) would interrupt nothing.
+        let init = rt.pid(&id).expect("a running container has a pid");
+        let deadline = std::time::Instant::now() + WAIT;
+        while !child_named(init, "sleep") && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(50));
         term.master.send("\x03");
         let code = term.wait(WAIT);
         assert_eq!(code, Some(130), "{}:\n{}", kind.name(), term.master.seen);
@@ -193,6 +200,18 @@ fn ctrl_c_interrupts_the_container_not_the_runtime() {
         assert_eq!(before, termios_text(&term.master.termios()), "{}: terminal not restored", kind.name());
         leaks.assert_clean();
     }
+}
+
+/// Whether `parent` has a child process whose command name is `name` (from /proc/PID/stat).
+fn child_named(parent: i32, name: &str) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return false };
+    dir.flatten().any(|e| {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { return false };
+        let Some((head, rest)) = stat.rsplit_once(") ") else { return false };
+        let comm = head.split_once(" (").map_or("", |(_, c)| c);
+        let ppid = rest.split(' ').nth(1).and_then(|p| p.parse::<i32>().ok());
+        comm == name && ppid == Some(parent)
+    })
 }
 
 /// Without a terminal of its own (stdin /dev/null, stdout a file), a foreground `run` still relays
