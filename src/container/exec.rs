@@ -154,6 +154,18 @@ impl Run<'_, '_> {
             // SAFETY: as above.
             forked = unsafe { clone3(&args) };
         }
+        if matches!(forked, Err(rustix::io::Errno::ACCESS | rustix::io::Errno::PERM))
+            && args.cgroup.is_some()
+            // (rsrun's euid as executed: it has joined the container's user namespace by now)
+            && crate::rt::exec_ids().is_some_and(|(_, euid, _, _)| euid != 0)
+        {
+            // Rootless, and the caller may not move a process into the container's cgroup (the
+            // kernel wants write access to the common ancestor's cgroup.procs: a caller outside its
+            // delegated subtree has none): the process runs outside it, as runc does then.
+            args.cgroup = None;
+            // SAFETY: as above.
+            forked = unsafe { clone3(&args) };
+        }
         let (pid, pidfd) = match forked.context("clone3")? {
             Fork::Child => self.child(init, &child_end),
             Fork::Parent { pid, pidfd } => (pid, pidfd.ok_or_else(|| Error::msg("clone3 returned no pidfd"))?),

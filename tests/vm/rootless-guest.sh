@@ -46,6 +46,18 @@ expect "rootless deleg: memory.max" 33554432 "$(cat $cg/memory.max 2>&1)"
 expect "rootless deleg: pids.max" 32 "$(cat $cg/pids.max 2>&1)"
 expect "rootless deleg: the cgroup belongs to the user" "$RL_UID" "$(stat -c %u $cg 2>&1)"
 expect "rootless deleg: ps --format json" "[$pid]" "$(as_rl "$R ps --format json rl-ctr" 2>&1)"
+# pause/resume through the delegated cgroup's freezer, and exec, as the user
+as_rl "$R pause rl-ctr" 2>$RL/perr || bad "rootless deleg: pause: $(cat $RL/perr)"
+expect "rootless deleg: pause" "paused 1" "$(as_rl "$R state rl-ctr" | jq -r .status) $(cat $cg/cgroup.freeze 2>&1)"
+as_rl "$R resume rl-ctr" 2>$RL/perr || bad "rootless deleg: resume: $(cat $RL/perr)"
+expect "rootless deleg: resume" "running 0" "$(as_rl "$R state rl-ctr" | jq -r .status) $(cat $cg/cgroup.freeze 2>&1)"
+# the exec'd process: from a session inside the delegated subtree, in the container's cgroup, uid
+# 0 inside, status 7; from outside it (no write access to the common ancestor) it runs outside the
+# cgroup, as with runc
+as_rl deleg "$R exec rl-ctr sh -c 'cat /proc/self/cgroup; id -u; exit 7' </dev/null >$RL/exec.out 2>&1; echo \$? >>$RL/exec.out"
+expect "rootless deleg: exec (cgroup, uid, status)" "0::/rsrun-deleg/rl-ctr 0 7" "$(tr '\n' ' ' < $RL/exec.out | sed 's/ $//')"
+as_rl "$R exec rl-ctr sh -c 'id -u; exit 7' </dev/null >$RL/exec.out 2>&1; echo \$? >>$RL/exec.out"
+expect "rootless deleg: exec from outside the subtree (uid, status)" "0 7" "$(tr '\n' ' ' < $RL/exec.out | sed 's/ $//')"
 as_rl "$R kill rl-ctr KILL" || bad "rootless deleg: kill"
 wait_for 50 rl_stopped && ok "rootless deleg: stopped after kill" || bad "rootless deleg: not stopped after kill"
 as_rl "$R delete rl-ctr" || bad "rootless deleg: delete"
