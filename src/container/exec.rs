@@ -37,7 +37,7 @@ use core::convert::Infallible;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::process::WaitIdStatus;
 use syscalls::process::{CloneArgs, CloneFlags, Fork, clone3, exit_group};
-use syscalls::signal::{How, SigSet, SignalfdFlags, rt_sigprocmask, signalfd4, signalfd_read};
+use syscalls::signal::{How, SigSet, SignalfdFlags, rt_sigprocmask, signalfd4};
 
 const SIGCHLD: i32 = 17;
 
@@ -226,19 +226,7 @@ impl Run<'_, '_> {
                 }
             }
         };
-        let code = match relay.as_mut() {
-            Some(r) => r.run(signals.as_fd(), &mut on_signal)?,
-            None => loop {
-                let info = match signalfd_read(&signals) {
-                    Ok(i) => i,
-                    Err(rustix::io::Errno::INTR) => continue,
-                    Err(e) => return Err(Error::sys("read signalfd", e)),
-                };
-                if let Some(code) = on_signal(info.ssi_signo as i32)? {
-                    break code;
-                }
-            },
-        };
+        let code = crate::tty::relay::forward(relay.as_mut(), signals.as_fd(), &mut on_signal)?;
         drop(relay);
         Ok(code)
     }

@@ -10,7 +10,7 @@ use crate::tty::relay::Relay;
 use rustix::fd::AsFd;
 
 use rustix::process::{WaitOptions, WaitStatus, wait};
-use syscalls::signal::{How, SigSet, SignalfdFlags, rt_sigprocmask, signalfd4, signalfd_read};
+use syscalls::signal::{How, SigSet, SignalfdFlags, rt_sigprocmask, signalfd4};
 
 const SIGCHLD: i32 = 17;
 
@@ -68,19 +68,7 @@ pub fn run(g: &Global, o: &RunOpts) -> Result<i32> {
         }
         Ok(reap(init_pid)?.map(|st| exit_code(&st)))
     };
-    let code = match relay.as_mut() {
-        Some(r) => r.run(sfd.as_fd(), &mut on_signal)?,
-        None => loop {
-            let info = match signalfd_read(&sfd) {
-                Ok(i) => i,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(Error::sys("read signalfd", e)),
-            };
-            if let Some(code) = on_signal(info.ssi_signo as i32)? {
-                break code;
-            }
-        },
-    };
+    let code = crate::tty::relay::forward(relay.as_mut(), sfd.as_fd(), &mut on_signal)?;
     // rsrun's terminal is itself again before anything more is printed.
     drop(relay);
     if !o.keep {

@@ -215,3 +215,25 @@ impl Pending {
         true
     }
 }
+
+/// A foreground verb's wait (`run`, `exec`): relays the terminal through `relay` when there is one,
+/// else only reads `signals`; every signal goes to `on_signal`, whose Some(code) ends the wait.
+pub fn forward(
+    relay: Option<&mut Relay>,
+    signals: BorrowedFd<'_>,
+    on_signal: &mut dyn FnMut(i32) -> Result<Option<i32>>,
+) -> Result<i32> {
+    if let Some(r) = relay {
+        return r.run(signals, on_signal);
+    }
+    loop {
+        let info = match syscalls::signal::signalfd_read(signals) {
+            Ok(i) => i,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("read signalfd", e)),
+        };
+        if let Some(code) = on_signal(info.ssi_signo as i32)? {
+            return Ok(code);
+        }
+    }
+}
