@@ -9,7 +9,6 @@ mod common;
 use common::*;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -83,37 +82,6 @@ fn cve_2019_5736_run_parent_is_a_memfd_too() {
 // ---------------------------------------------------------------------------------------------
 // CVE-2024-21626: a host fd leaked into the container ("process.cwd": "/proc/self/fd/7").
 
-/// Runs `rt ARGS...` with `fds` open at the given numbers without close-on-exec, as a careless caller
-/// (or a runtime's own leak) would hand them over.
-fn run_with_fds(rt: &Runtime, args: &[&str], fds: &[(i32, &fs::File)]) -> Out {
-    unsafe extern "C" {
-        fn dup2(old: i32, new: i32) -> i32;
-        fn close(fd: i32) -> i32;
-    }
-    let mut cmd = rt.command(args);
-    let pairs: Vec<(i32, i32)> = fds.iter().map(|(n, f)| (std::os::fd::AsRawFd::as_raw_fd(*f), *n)).collect();
-    // SAFETY: the closure only calls dup2/close (async-signal-safe) on fds of the forked child.
-    unsafe {
-        cmd.pre_exec(move || {
-            // Park every source above the targets first, so a source number equal to a target
-            // cannot be overwritten before it is copied.
-            for (i, (src, _)) in pairs.iter().enumerate() {
-                if dup2(*src, 900 + i as i32) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            for (i, (_, dst)) in pairs.iter().enumerate() {
-                if dup2(900 + i as i32, *dst) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                close(900 + i as i32);
-            }
-            Ok(())
-        });
-    }
-    run_command(&mut cmd, None, timeout())
-}
-
 /// `process.cwd` through /proc/self/fd/N is refused with an error naming process.cwd, for every N,
 /// also when rsrun itself was handed a host directory at that number; nothing is left behind.
 #[test]
@@ -131,7 +99,7 @@ fn cve_2024_21626_cwd_through_proc_self_fd_is_refused() {
         let b = bundle.path().to_str().unwrap();
         for leaked in [false, true] {
             let fds: &[(i32, &fs::File)] = if leaked { &[(n, &host_fd)] } else { &[] };
-            let out = run_with_fds(&rt, &["run", "--bundle", b, &id], fds);
+            let out = rt.run_with_fds(&["run", "--bundle", b, &id], fds);
             out.assert_fail();
             assert!(out.stderr.contains(&format!("process.cwd /proc/self/fd/{n}")), "fd {n} (leaked {leaked}):\n{out}");
             assert_eq!(out.stdout, "", "fd {n} (leaked {leaked}):\n{out}");
@@ -172,7 +140,7 @@ fn cve_2024_21626_only_stdio_reaches_the_container() {
                 args.extend(["--preserve-fds", p]);
             }
             args.extend(["--bundle", b, &id]);
-            let out = run_with_fds(&rt, &args, leaked);
+            let out = rt.run_with_fds(&args, leaked);
             out.assert_ok();
             leaks.assert_clean();
             let fds: Vec<&str> = out.stdout.lines().filter(|l| !l.ends_with(' ')).collect();
@@ -198,7 +166,7 @@ fn cve_2024_21626_only_stdio_reaches_the_container() {
     let leaks = LeakCheck::new(&rt, &bundle, &id);
     rt.track(&id);
     let b = bundle.path().to_str().unwrap();
-    let out = run_with_fds(&rt, &["run", "--bundle", b, &id], &[(7, &dir_fd)]);
+    let out = rt.run_with_fds(&["run", "--bundle", b, &id], &[(7, &dir_fd)]);
     out.assert_fail();
     assert!(!out.stdout.contains("ESCAPED"), "a host binary ran through a leaked fd:\n{out}");
     leaks.assert_clean();
