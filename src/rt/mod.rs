@@ -47,54 +47,47 @@ pub fn raw_envp() -> &'static [*const c_char] {
     unsafe { core::slice::from_raw_parts(p, n + 1) }
 }
 
-/// The real and effective uid and gid rsrun was executed with, from the auxiliary vector the kernel
-/// put after envp on the initial stack (AT_UID, AT_EUID, AT_GID, AT_EGID): (uid, euid, gid, egid),
-/// without a syscall. The saved ids equal the effective ones after execve. None when the vector
-/// lacks them, or before `set_environ` (unit tests).
-pub fn exec_ids() -> Option<(u32, u32, u32, u32)> {
+/// The auxiliary vector the kernel put after envp on the initial stack: (type, value) pairs, without
+/// a syscall. Empty before `set_environ` (unit tests).
+fn auxv() -> impl Iterator<Item = (usize, usize)> {
     let envp = ENVIRON.load(Ordering::Relaxed) as *const *const c_char;
-    if envp.is_null() {
-        return None;
-    }
-    let n = environ().count();
+    // SAFETY: set_environ's contract: envp is the kernel's initial array, so its NULL is followed by
+    // the auxiliary vector, (type, value) pairs of usize ending with AT_NULL (0); it lives for the
+    // whole process.
+    let mut p = if envp.is_null() { core::ptr::null() } else { unsafe { envp.add(environ().count() + 1) as *const usize } };
+    core::iter::from_fn(move || {
+        // SAFETY: as above; p stops at AT_NULL and is never advanced past it.
+        if p.is_null() || unsafe { *p } == 0 {
+            return None;
+        }
+        let pair = unsafe { (*p, *p.add(1)) };
+        p = unsafe { p.add(2) };
+        Some(pair)
+    })
+}
+
+/// The real and effective uid and gid rsrun was executed with, from the auxiliary vector
+/// (AT_UID, AT_EUID, AT_GID, AT_EGID): (uid, euid, gid, egid). The saved ids equal the effective
+/// ones after execve. None when the vector lacks them, or before `set_environ` (unit tests).
+pub fn exec_ids() -> Option<(u32, u32, u32, u32)> {
     // <linux/auxvec.h> (not in linux-raw-sys): AT_UID 11, AT_EUID 12, AT_GID 13, AT_EGID 14.
     let mut ids = [None; 4];
-    // SAFETY: set_environ's contract: envp is the kernel's initial array, so its NULL is followed by
-    // the auxiliary vector, (type, value) pairs of usize ending with AT_NULL (0).
-    unsafe {
-        let mut p = envp.add(n + 1) as *const usize;
-        while *p != 0 {
-            if let Some(slot) = (*p).checked_sub(11).and_then(|i| ids.get_mut(i)) {
-                *slot = Some(*p.add(1) as u32);
-            }
-            p = p.add(2);
+    for (key, value) in auxv() {
+        if let Some(slot) = key.checked_sub(11).and_then(|i| ids.get_mut(i)) {
+            *slot = Some(value as u32);
         }
     }
     Some((ids[0]?, ids[1]?, ids[2]?, ids[3]?))
 }
 
 /// AT_EXECFN: the file name the kernel executed this image from ("/dev/fd/N" after an execveat of
-/// an fd with AT_EMPTY_PATH), without a syscall. None when the vector lacks it or before
-/// `set_environ`.
+/// an fd with AT_EMPTY_PATH). None when the vector lacks it or before `set_environ`.
 pub fn exec_fn() -> Option<&'static [u8]> {
-    let envp = ENVIRON.load(Ordering::Relaxed) as *const *const c_char;
-    if envp.is_null() {
-        return None;
-    }
-    let n = environ().count();
     const AT_EXECFN: usize = 31;
-    // SAFETY: as in exec_ids: the auxiliary vector follows envp's NULL; AT_EXECFN's value points to
-    // a NUL-terminated string on the initial stack, alive for the whole process.
-    unsafe {
-        let mut p = envp.add(n + 1) as *const usize;
-        while *p != 0 {
-            if *p == AT_EXECFN && *p.add(1) != 0 {
-                return Some(CStr::from_ptr(*p.add(1) as *const c_char).to_bytes());
-            }
-            p = p.add(2);
-        }
-    }
-    None
+    let (_, ptr) = auxv().find(|&(key, value)| key == AT_EXECFN && value != 0)?;
+    // SAFETY: AT_EXECFN's value points to a NUL-terminated string on the initial stack, alive for
+    // the whole process.
+    Some(unsafe { CStr::from_ptr(ptr as *const c_char) }.to_bytes())
 }
 
 /// Records the process's initial `envp` (NULL-terminated array of NUL-terminated strings).
