@@ -6,7 +6,9 @@
 //! which are fast on every x86_64 since Ivy Bridge (ERMSB) and tiny.
 //!
 //! Only the `rsrun` binary links this crate; test binaries get the symbols from glibc, so here the
-//! functions are exported unmangled only outside `cfg(test)`.
+//! functions are exported unmangled only outside `cfg(test)`, and outside `cfg(fuzzing)` (cargo-fuzz's
+//! builds link std and libc: two `bcmp`s would clash with libFuzzer's interceptors when no
+//! sanitizer provides its own).
 #![cfg_attr(not(test), no_std)]
 #![no_builtins]
 
@@ -16,7 +18,7 @@ use core::arch::asm;
 ///
 /// # Safety
 /// `dst` and `src` must be valid for `n` bytes and must not overlap.
-#[cfg_attr(not(test), unsafe(no_mangle))]
+#[cfg_attr(not(any(test, fuzzing)), unsafe(no_mangle))]
 pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: the caller guarantees both regions are valid for n bytes; rep movsb copies exactly n.
     unsafe {
@@ -30,7 +32,7 @@ pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut 
 ///
 /// # Safety
 /// `dst` and `src` must be valid for `n` bytes.
-#[cfg_attr(not(test), unsafe(no_mangle))]
+#[cfg_attr(not(any(test, fuzzing)), unsafe(no_mangle))]
 pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     if (dst as usize).wrapping_sub(src as usize) >= n {
         // dst is below src, or past the end of src: a forward copy never reads a byte it wrote.
@@ -52,7 +54,7 @@ pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut
 ///
 /// # Safety
 /// `dst` must be valid for `n` bytes.
-#[cfg_attr(not(test), unsafe(no_mangle))]
+#[cfg_attr(not(any(test, fuzzing)), unsafe(no_mangle))]
 pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
     // SAFETY: the caller guarantees dst is valid for n bytes; rep stosb writes exactly n.
     unsafe {
@@ -66,7 +68,7 @@ pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
 ///
 /// # Safety
 /// `a` and `b` must be valid for `n` bytes.
-#[cfg_attr(not(test), unsafe(no_mangle))]
+#[cfg_attr(not(any(test, fuzzing)), unsafe(no_mangle))]
 pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     let mut i = 0;
     while i < n {
@@ -84,7 +86,7 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 ///
 /// # Safety
 /// `a` and `b` must be valid for `n` bytes.
-#[cfg_attr(not(test), unsafe(no_mangle))]
+#[cfg_attr(not(any(test, fuzzing)), unsafe(no_mangle))]
 pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     // SAFETY: same contract as memcmp.
     unsafe { memcmp(a, b, n) }
@@ -94,7 +96,7 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 ///
 /// # Safety
 /// `s` must point to a NUL-terminated string.
-#[cfg_attr(not(test), unsafe(no_mangle))]
+#[cfg_attr(not(any(test, fuzzing)), unsafe(no_mangle))]
 pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
     let mut n = 0;
     // SAFETY: the caller guarantees a NUL terminator, so every byte up to it is readable.
