@@ -91,6 +91,27 @@ fn proc_is_zombie(pid: i32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z')).unwrap_or(true)
 }
 
+/// Without a PID namespace of its own, a container's processes outlive its init: `delete` of the
+/// stopped container (which spares the kill when the init is gone) must still find them in its
+/// cgroups, kill them and remove everything.
+#[test]
+fn delete_kills_what_outlived_an_init_without_a_pid_namespace() {
+    require_root();
+    let bundle = Bundle::with(".linux.namespaces |= map(select(.type != \"pid\")) | .root.readonly = false");
+    bundle.sh("sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > /bg.pid");
+    let rt = Runtime::rsrun();
+    let id = unique_id("del-orphan");
+    let leaks = LeakCheck::new(&rt, &bundle, &id);
+    rt.create(&bundle, &id).assert_ok();
+    rt.start(&id).assert_ok();
+    assert_eq!(rt.wait_status(&id, "stopped", Duration::from_secs(10)).as_deref(), Some("stopped"));
+    let bg: i32 = fs::read_to_string(bundle.rootfs().join("bg.pid")).unwrap().trim().parse().unwrap();
+    assert!(!proc_is_zombie(bg), "the background sleep {bg} should outlive the init");
+    rt.delete(&id).assert_ok();
+    assert!(proc_is_zombie(bg), "delete left the container's process {bg} running");
+    leaks.assert_clean();
+}
+
 #[test]
 fn delete_force_stops_a_running_container_and_ignores_missing_ids() {
     require_root();

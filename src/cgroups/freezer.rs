@@ -51,12 +51,6 @@ impl Cgroup {
     /// forks in between. Either way a v1 freezer ends thawed: tasks frozen by it do not even die of
     /// SIGKILL until thawed (whoever kills a paused container another way must `thaw` after).
     pub fn kill_all(&self, sig: Signal) -> Result<()> {
-        self.kill_all_thawing(sig, true)
-    }
-
-    /// `kill_all`; after a cgroup.kill on a hybrid host the v1 freezer is thawed only if `thaw`
-    /// (the caller knows nothing is frozen otherwise: see delete.rs).
-    pub fn kill_all_thawing(&self, sig: Signal, thaw: bool) -> Result<()> {
         if !self.owned() {
             return Ok(());
         }
@@ -65,7 +59,7 @@ impl Cgroup {
         {
             match fsio::write(h.at(), "cgroup.kill", "1") {
                 Ok(()) => {
-                    if self.mode != Mode::V2 && thaw {
+                    if self.mode != Mode::V2 {
                         let _ = self.thaw();
                     }
                     return Ok(());

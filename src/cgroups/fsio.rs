@@ -253,6 +253,25 @@ pub(crate) fn remove_created(h: &Hier) -> Result<()> {
         return Ok(());
     }
     rmdir_tree(&h.dir)?;
+    remove_created_parents(h)
+}
+
+/// `remove_created` if nothing keeps the leaf busy: one rmdir, no sub-cgroup walk, no waiting.
+/// Ok(false) when it is busy (processes or sub-cgroups in it); nothing is removed then.
+pub(crate) fn remove_created_if_idle(h: &Hier) -> Result<bool> {
+    if h.created == 0 {
+        return Ok(true);
+    }
+    match fs::unlinkat(CWD, cs(&h.dir), AtFlags::REMOVEDIR) {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(Errno::BUSY | Errno::NOTEMPTY) => return Ok(false),
+        Err(e) => return Err(Error::sys(format_args!("rmdir {}", h.dir), e)),
+    }
+    remove_created_parents(h).map(|()| true)
+}
+
+/// The parents rsrun created above a removed leaf, each only if it is empty.
+fn remove_created_parents(h: &Hier) -> Result<()> {
     let mut d = h.dir.as_str();
     for _ in 1..h.created {
         d = parent(d);

@@ -431,6 +431,22 @@ impl Cgroup {
         first.map_or(Ok(()), Err)
     }
 
+    /// `destroy` when nothing lives in the cgroup any more (the usual `delete` of a stopped
+    /// container): one rmdir per directory, no waiting. Ok(false) at the first busy directory
+    /// (processes or sub-cgroups left), before any further one: the caller kills and `destroy`s.
+    /// With the systemd driver it is `destroy` (the unit is stopped first), false on any error.
+    pub fn remove_if_idle(&self) -> Result<bool> {
+        if self.systemd.is_some() {
+            return Ok(self.destroy().is_ok());
+        }
+        for h in self.hier.iter().rev() {
+            if !fsio::remove_created_if_idle(h)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// The v1 hierarchies the container is in, for its "cgroup" mount: (the hierarchy's mount point,
     /// the container's directory in it, the controllers as mount data: "cpu,cpuacct",
     /// "name=systemd").

@@ -48,7 +48,12 @@ pub fn signal_init(st: &State, sig: i32) -> Result<()> {
 /// Waits until the process behind `pidfd` has exited (a zombie counts), at most `secs` seconds.
 /// Returns false on timeout.
 pub fn wait_exit(pidfd: &OwnedFd, secs: i64) -> Result<bool> {
-    let t = Timespec { tv_sec: secs, tv_nsec: 0 };
+    wait_exit_ms(pidfd, secs * 1000)
+}
+
+/// `wait_exit` with the limit in milliseconds.
+pub fn wait_exit_ms(pidfd: &OwnedFd, ms: i64) -> Result<bool> {
+    let t = Timespec { tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000 };
     let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
     loop {
         match poll(&mut fds, Some(&t)) {

@@ -2,6 +2,7 @@
 //!
 //! Paths resolve in-root from the cwd (setup leaves it at the container's root); a path that does not
 //! exist is skipped, any other error is fatal (a mask that silently fails is an information leak).
+//! A `/proc/NAME` that one listing of /proc shows absent is skipped without a lookup (proc_names.rs).
 //!
 //! Masked files get /dev/null bind-mounted over them. That /dev/null is opened O_PATH|O_NOFOLLOW
 //! without following any symlink and must be the char device 1:3: if the image or a mount replaced
@@ -10,6 +11,7 @@
 //! The bind goes through `/proc/self/fd/N`, so the container's /proc must be a procfs: checked,
 //! unless setup mounted it (rootfs.rs `mounts_procfs`).
 use super::paths::{self, PATH_FLAGS, Root};
+use super::proc_names::ProcNames;
 use super::sys::{self, Attr, leak, release};
 use crate::bail;
 use crate::error::{Context as _, Result};
@@ -22,10 +24,13 @@ use rustix::mount::{MoveMountFlags, OpenTreeFlags};
 
 /// Each existing path becomes a read-only bind of itself (recursively: mounts below it too).
 /// mount_setattr only adds MOUNT_ATTR_RDONLY, so nosuid/nodev/noexec (possibly locked) stay.
-pub fn readonly_paths(list: &[Str<'_>]) -> Result<()> {
+pub fn readonly_paths(list: &[Str<'_>], proc_names: &mut ProcNames) -> Result<()> {
     let root = Root::cwd();
     for p in list {
         let rel = paths::clean(p);
+        if proc_names.lacks(&rel) {
+            continue;
+        }
         let fd = match root.open_at(&rel, PATH_FLAGS, false) {
             Err(Errno::NOENT) => continue,
             r => r.context(format_args!("readonly path {p}"))?,
@@ -62,11 +67,19 @@ fn readonly(fd: &OwnedFd) -> Result<()> {
 
 /// `procfs_mounted`: setup mounted the container's /proc as a procfs (see rootfs.rs), so the
 /// `/proc/self/fd/N` paths need no check of it.
-pub fn masked_paths(list: &[Str<'_>], proc: &mut Option<RawFd>, procfs_mounted: bool) -> Result<()> {
+pub fn masked_paths(
+    list: &[Str<'_>],
+    proc: &mut Option<RawFd>,
+    procfs_mounted: bool,
+    proc_names: &mut ProcNames,
+) -> Result<()> {
     let root = Root::cwd();
     let mut null: Option<OwnedFd> = None;
     for p in list {
         let rel = paths::clean(p);
+        if proc_names.lacks(&rel) {
+            continue;
+        }
         let fd = match root.open_at(&rel, PATH_FLAGS, false) {
             Err(Errno::NOENT) => continue,
             r => r.context(format_args!("masked path {p}"))?,

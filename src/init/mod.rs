@@ -43,6 +43,7 @@ mod mount_opts;
 pub mod mountinfo;
 mod mounts;
 mod paths;
+mod proc_names;
 pub(crate) mod sys;
 mod sysctl;
 

@@ -70,7 +70,7 @@ impl Root {
     /// Opens the (already bind-mounted) rootfs on the host.
     pub fn open(host_path: &str) -> Result<Root> {
         let fd = rustix::fs::open(cs(host_path), PATH_FLAGS | OFlags::DIRECTORY, Mode::empty())
-            .context(format_args!("open rootfs {host_path}"))?;
+            .context(format_args!("root.path: {host_path}"))?;
         Ok(Root { fd: Some(fd) })
     }
 

@@ -62,8 +62,9 @@ pub fn setup(
     rustix::mount::mount_change(c"/", MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC)
         .context("make / rslave")?;
     // pivot_root needs the new root to be a mount point.
+    // The first use of root.path: a missing one fails here, a file (which binds) at the open.
     rustix::mount::mount_bind_recursive(cs(ctx.rootfs), cs(ctx.rootfs))
-        .context(format_args!("bind rootfs {} onto itself", ctx.rootfs))?;
+        .context(format_args!("root.path: {} (bind onto itself)", ctx.rootfs))?;
     let mut mt = Mounter::new(ctx, Root::open(ctx.rootfs)?, prepared);
     for (i, m) in spec.mounts.iter().enumerate() {
         mt.mount(i, m)?;
@@ -112,8 +113,9 @@ pub fn finish(ctx: &Context<'_, '_>) -> Result<()> {
     }
     let _p = crate::trace::phase("masks");
     if let Some(linux) = &spec.linux {
-        masks::readonly_paths(&linux.readonly_paths)?;
-        masks::masked_paths(&linux.masked_paths, &mut proc, mounts_procfs(spec))?;
+        let mut proc_names = super::proc_names::ProcNames::default();
+        masks::readonly_paths(&linux.readonly_paths, &mut proc_names)?;
+        masks::masked_paths(&linux.masked_paths, &mut proc, mounts_procfs(spec), &mut proc_names)?;
     }
     if spec.root.as_ref().is_some_and(|r| r.readonly) {
         masks::readonly_root()?;
@@ -189,7 +191,7 @@ fn move_root(rootfs: &str) -> Result<()> {
 /// No mount namespace: runc would mount into the host's namespace; rsrun only chroots (validate
 /// refuses configs that need more).
 fn chroot_only(ctx: &Context<'_, '_>, before_pivot: &mut dyn FnMut() -> Result<()>) -> Result<()> {
-    rustix::process::chdir(cs(ctx.rootfs)).context(format_args!("chdir {}", ctx.rootfs))?;
+    rustix::process::chdir(cs(ctx.rootfs)).context(format_args!("root.path: {} (chdir)", ctx.rootfs))?;
     before_pivot()?;
     rustix::process::chroot(c".").context("chroot")?;
     make_cwd(&Root::cwd(), ctx.spec)

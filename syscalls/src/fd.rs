@@ -1,6 +1,7 @@
-//! File descriptor ranges: close_range.
+//! File descriptor ranges (close_range) and one directory read (getdents64).
 use crate::{Result, raw};
-use linux_raw_sys::general::__NR_close_range;
+use linux_raw_sys::general::{__NR_close_range, __NR_getdents64};
+use rustix::fd::{AsRawFd, BorrowedFd};
 
 bitflags::bitflags! {
     /// `CLOSE_RANGE_*` flags for [`close_range`]. linux-raw-sys 0.12 lacks `CLOSE_RANGE_CLOEXEC`;
@@ -28,6 +29,18 @@ bitflags::bitflags! {
 pub unsafe fn close_range(first: u32, last: u32, flags: CloseRangeFlags) -> Result<()> {
     // SAFETY: close_range takes integers; the caller vouches for the fds it closes.
     unsafe { raw::syscall3(__NR_close_range, first as usize, last as usize, flags.bits() as usize) }.map(drop)
+}
+
+/// `syscall(SYS_getdents64, fd, buf, buf.len())`: reads as many `struct linux_dirent64` records
+/// of the directory `fd` as fit in `buf`, from the fd's position; returns the bytes written, 0 at
+/// the end. One call, where rustix's `RawDir` always reads on until 0: a caller that can tell the
+/// listing is whole (see the container init's /proc names) spares that last call.
+///
+/// # References
+/// - [getdents64(2)](https://man7.org/linux/man-pages/man2/getdents64.2.html)
+pub fn getdents64(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: buf is valid for writes of buf.len() bytes; the kernel writes at most that many.
+    unsafe { raw::syscall3(__NR_getdents64, fd.as_raw_fd() as usize, buf.as_mut_ptr() as usize, buf.len()) }
 }
 
 #[cfg(test)]
@@ -82,5 +95,30 @@ mod tests {
         let fd = f.as_raw_fd() as u32;
         // SAFETY: an inverted range fails before touching any fd.
         assert_eq!(unsafe { close_range(fd, fd - 1, CloseRangeFlags::empty()) }, Err(Errno::INVAL));
+    }
+
+    #[test]
+    fn getdents64_reads_records_until_zero() {
+        let d = open(c"/proc", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap();
+        let mut buf = [0u8; 4096];
+        let mut names = Vec::new();
+        loop {
+            let n = getdents64(rustix::fd::AsFd::as_fd(&d), &mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            let mut at = 0;
+            while at < n {
+                // struct linux_dirent64: d_ino u64, d_off i64, d_reclen u16, d_type u8, d_name.
+                let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+                let name = &buf[at + 19..at + reclen];
+                let end = name.iter().position(|&b| b == 0).unwrap();
+                names.push(String::from_utf8(name[..end].to_vec()).unwrap());
+                at += reclen;
+            }
+        }
+        for want in [".", "..", "self", "mounts"] {
+            assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+        }
     }
 }
