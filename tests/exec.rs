@@ -107,6 +107,50 @@ fn exit_status_and_output_pass_through() {
     }
 }
 
+/// `BIN --root ROOT ARGS...` started with SIGHUP and SIGPIPE ignored (as under `nohup`, or a
+/// supervisor that ignores SIGPIPE): SIG_IGN survives execve, so the runtime must set them back.
+fn with_hup_pipe_ignored(rt: &Runtime, args: &[&str]) -> Out {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "trap '' HUP PIPE; exec \"$@\"", "sh"]).arg(rt.bin()).arg("--root").arg(rt.root()).args(args);
+    run_command(&mut cmd, None, Duration::from_secs(30))
+}
+
+/// The classic signals (1-31) ignored in /proc/self/status's SigIgn line, e.g. "SigIgn:\t...1001\n".
+fn classic_ignored(status_line: &str) -> u64 {
+    let hex = status_line.trim().strip_prefix("SigIgn:").unwrap_or_else(|| panic!("not a SigIgn line: {status_line:?}"));
+    u64::from_str_radix(hex.trim(), 16).unwrap() & 0x7fff_ffff
+}
+
+/// Signals the caller left ignored are back to the default in the container's process, for `run`
+/// (the init) and for `exec`, as runc and crun do. rsrun resets signals 1-31, the ones
+/// /proc/<pid>/stat reports (it reads that file anyway); runc and crun reset the real-time ones too,
+/// which no supervisor ignores in practice, so only 1-31 are compared.
+#[test]
+fn signals_the_caller_ignored_are_reset() {
+    require_root();
+    let kinds = runtimes(ALL);
+    let res = each_running(&kinds, "sigign", &|_| {}, |_, rt, c, _| {
+        let o = with_hup_pipe_ignored(rt, &["exec", &c.id, "grep", "SigIgn", "/proc/self/status"]);
+        o.assert_ok();
+        o.stdout
+    });
+    for (k, s) in &res {
+        assert_eq!(classic_ignored(s), 0, "{}: exec: {s}", k.name());
+    }
+    for &kind in &kinds {
+        let bundle = Bundle::new();
+        bundle.args(&["grep", "SigIgn", "/proc/self/status"]);
+        let rt = Runtime::new(kind);
+        let id = unique_id("exectest-sigign-run");
+        let leaks = LeakCheck::new(&rt, &bundle, &id);
+        rt.track(&id);
+        let o = with_hup_pipe_ignored(&rt, &["run", "--bundle", bundle.path().to_str().unwrap(), &id]);
+        o.assert_ok();
+        assert_eq!(classic_ignored(&o.stdout), 0, "{}: run: {}", kind.name(), o.stdout);
+        leaks.assert_clean();
+    }
+}
+
 /// Errors: an id that does not exist ("does not exist", as containerd matches), a command that is
 /// not in the container, a --process file that does not exist. rsrun and runc exit 255 (crun exits 1
 /// for the missing id); the container is untouched and still takes an exec.

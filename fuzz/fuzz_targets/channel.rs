@@ -1,7 +1,7 @@
 //! The create <-> init channel (src/channel.rs): every datagram either side can receive goes
 //! through `channel::decode`, with or without an fd passed alongside (SCM_RIGHTS). The first input
 //! byte says whether an fd comes with the datagram; the rest is the datagram. A malformed message
-//! must be an error, a pid only comes from exactly 5 bytes, an fd is accepted only on the one
+//! must be an error, a pid only comes from exactly 5 bytes, a start time from exactly 9, an fd is accepted only on the one
 //! message that carries it, and no fd leaks (a leak ends in EMFILE, which fails the open below).
 //! There are no length fields to overflow (CVE-2021-43784 was one in runc's netlink framing):
 //! SOCK_SEQPACKET keeps the datagram boundaries.
@@ -28,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
         Ok(Msg::Error(text)) => assert_eq!(text, datagram[1..]),
         Ok(Msg::SeccompFd(_)) => assert!(with_fd && datagram == b"S"),
         Ok(Msg::Console(_)) => assert!(with_fd && datagram == b"T"),
-        Ok(Msg::Ready | Msg::RuntimeHooks | Msg::HooksDone | Msg::CgroupsReady) => assert!(!datagram.is_empty()),
+        Ok(Msg::Ready(t)) => {
+            assert_eq!(datagram.len(), 9);
+            assert_eq!(t.to_ne_bytes(), datagram[1..9]);
+        }
+        Ok(Msg::RuntimeHooks | Msg::HooksDone | Msg::CgroupsReady) => assert!(!datagram.is_empty()),
         Err(e) => assert!(e.to_string().contains("malformed"), "{e}"),
     }
 });

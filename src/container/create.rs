@@ -354,8 +354,8 @@ fn setup(
         // init may get a message (RuntimeHooks, SeccompFd, Console, even Ready) in before the
         // first child's InitPid. Those wait until the init's pid is known (hooks need it).
         let mut msg = parent_end.recv()?;
-        while matches!(msg, Msg::RuntimeHooks | Msg::SeccompFd(_) | Msg::Console(_) | Msg::Ready) {
-            let done = matches!(msg, Msg::RuntimeHooks | Msg::Ready);
+        while matches!(msg, Msg::RuntimeHooks | Msg::SeccompFd(_) | Msg::Console(_) | Msg::Ready(_)) {
+            let done = matches!(msg, Msg::RuntimeHooks | Msg::Ready(_));
             early.push(msg);
             if done {
                 // The init now waits for HooksDone (or has finished): only InitPid can follow.
@@ -398,13 +398,13 @@ fn setup(
 
     let p = crate::trace::phase("wait for init");
     early.reverse();
-    loop {
+    let start_time = loop {
         let msg = match early.pop() {
             Some(m) => m,
             None => parent_end.recv()?,
         };
         match msg {
-            Msg::Ready => break,
+            Msg::Ready(t) => break t,
             Msg::Error(text) => return Err(Error::msg(crate::rt::lossy(&text))),
             Msg::RuntimeHooks => {
                 let mut w = crate::json::Writer::new();
@@ -424,13 +424,18 @@ fn setup(
                 return Err(Error::msg("container setup: unexpected message"));
             }
         }
-    }
+    };
     drop(p);
 
     let _p = crate::trace::phase("state write");
-    state.start_time = crate::state::proc_stat(state.pid)?
-        .ok_or_else(|| Error::msg("the container init exited right after setup"))?
-        .start_time;
+    state.start_time = match start_time {
+        0 => {
+            crate::state::proc_stat(state.pid)?
+                .ok_or_else(|| Error::msg("the container init exited right after setup"))?
+                .start_time
+        }
+        t => t,
+    };
     record.commit(c, &state)?;
     if let Some(path) = o.pid_file {
         write_pid_file(path, state.pid)?;

@@ -247,6 +247,8 @@ impl Run<'_, '_> {
 
     fn setup(&self, init: BorrowedFd<'_>, chan: &Channel) -> Result<Infallible> {
         close_host_fds(self.o.preserve_fds.saturating_add(3), [init, chan.as_fd()]);
+        // Still in the host's mount namespace: its /proc tells what the caller left ignored.
+        process::reset_ignored_signals();
         process::set_initial_affinity(self.spec)?;
         if let Some(cg) = self.cgroup {
             // The v1 hierarchies by host path, before the mount namespace hides them (cgroup2 is

@@ -70,6 +70,14 @@ pub struct ProcStat {
     pub state: u8,
     /// Field 22: start time in clock ticks after boot.
     pub start_time: u64,
+    /// Field 33: the signals the process ignores (SIG_IGN), bit `n - 1` for signal `n`.
+    pub ignored: u64,
+}
+
+/// Reads /proc/self/stat (the calling process, as the /proc in its mount namespace shows it).
+pub fn own_proc_stat() -> Result<ProcStat> {
+    let data = crate::rt::io::read_at(rustix::fs::CWD, "/proc/self/stat").map_err(|e| Error::sys("read /proc/self/stat", e))?;
+    parse_stat(&data).ok_or_else(|| Error::msg("/proc/self/stat: unexpected format"))
 }
 
 /// Reads /proc/<pid>/stat; None if there is no such process.
@@ -89,17 +97,22 @@ pub fn proc_stat(pid: i32) -> Result<Option<ProcStat>> {
 /// contain spaces and ')', so fields are counted from the last ')'.
 pub fn parse_stat(line: &[u8]) -> Option<ProcStat> {
     let close = line.iter().rposition(|&b| b == b')')?;
-    let mut fields = line[close + 1..].split(|&b| b == b' ').filter(|f| !f.is_empty());
+    let mut fields = line[close + 1..].split(|&b| b == b' ' || b == b'\n').filter(|f| !f.is_empty());
     let state = *fields.next()?.first()?; // field 3
-    let start = fields.nth(18)?; // field 22
+    let start_time = decimal(fields.nth(18)?)?; // field 22
+    let ignored = decimal(fields.nth(10)?)?; // field 33
+    Some(ProcStat { state, start_time, ignored })
+}
+
+fn decimal(field: &[u8]) -> Option<u64> {
     let mut v: u64 = 0;
-    for &c in start.iter().take_while(|c| **c != b'\n') {
+    for &c in field {
         if !c.is_ascii_digit() {
             return None;
         }
         v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
     }
-    Some(ProcStat { state, start_time: v })
+    Some(v)
 }
 
 #[cfg(test)]
@@ -108,7 +121,8 @@ mod tests {
 
     fn line(comm: &str, state: char, start: u64) -> Vec<u8> {
         let mut s = format!("1234 ({comm}) {state} 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 ");
-        s.push_str(&format!("{start} 2510848 150 18446744073709551615 1 1 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"));
+        // Fields 23-52; 33 (sigignore) is 4097: SIGHUP and SIGPIPE.
+        s.push_str(&format!("{start} 2510848 150 18446744073709551615 1 1 0 0 0 0 0 4097 0 17 1 0 0 0 0 0\n"));
         s.into_bytes()
     }
 
@@ -116,7 +130,7 @@ mod tests {
     fn odd_command_names() {
         for comm in ["sh", "a b", "x) S 1 2 3", ") ) (", "", "((", "9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9"] {
             let ps = parse_stat(&line(comm, 'S', 987654321)).unwrap_or_else(|| panic!("{comm:?}"));
-            assert_eq!(ps, ProcStat { state: b'S', start_time: 987654321 }, "{comm:?}");
+            assert_eq!(ps, ProcStat { state: b'S', start_time: 987654321, ignored: 4097 }, "{comm:?}");
         }
         assert_eq!(parse_stat(&line("z", 'Z', 5)).unwrap().state, b'Z');
     }

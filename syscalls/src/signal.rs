@@ -1,14 +1,15 @@
 //! Signals: the blocked mask, signalfd, and sending any signal number (0 included) by pid or pidfd.
 //!
 //! rsrun installs no signal handlers: it blocks the signals it cares about and reads them from a
-//! signalfd, so it needs no `rt_sigaction` (which would need an `SA_RESTORER` trampoline). Handled
-//! signals are reset by `execve` anyway; ignored ones are not (see README.md).
+//! signalfd, so it needs no handler-installing `rt_sigaction` (which would need an `SA_RESTORER`
+//! trampoline). Handled signals are reset by `execve` anyway; ignored ones are not, and
+//! [`reset_ignored`] sets those back to the default for the container's process.
 //!
 //! Signal numbers are plain `i32` here because rsrun forwards whatever number the user gives
 //! (real-time signals included) and uses 0 to probe; rustix's `Signal` can hold neither safely.
 use crate::{Errno, Result, raw};
 use linux_raw_sys::general::{
-    __NR_kill, __NR_pidfd_send_signal, __NR_rt_sigprocmask, __NR_signalfd4, O_CLOEXEC, O_NONBLOCK, SIG_BLOCK, SIG_SETMASK,
+    __NR_kill, __NR_pidfd_send_signal, __NR_rt_sigaction, __NR_rt_sigprocmask, __NR_signalfd4, O_CLOEXEC, O_NONBLOCK, SIG_BLOCK, SIG_SETMASK,
     SIG_UNBLOCK,
 };
 use rustix::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
@@ -55,6 +56,11 @@ impl SigSet {
     pub const fn bits(self) -> u64 {
         self.0
     }
+
+    /// The set of a raw kernel mask (as /proc/<pid>/stat shows one).
+    pub const fn from_bits(bits: u64) -> Self {
+        Self(bits)
+    }
 }
 
 const fn bit(sig: i32) -> u64 {
@@ -71,6 +77,40 @@ pub enum How {
     Unblock = SIG_UNBLOCK,
     /// `SIG_SETMASK`: replace the mask with the set.
     SetMask = SIG_SETMASK,
+}
+
+/// The kernel's `struct sigaction` on x86_64 (`sa_handler`, `sa_flags`, `sa_restorer`, `sa_mask`).
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// `syscall(SYS_rt_sigaction, sig, &{SIG_DFL}, NULL, 8)` for every signal in `ignored` but SIGKILL
+/// and SIGSTOP (which cannot be ignored): what a caller left ignored (`SIG_IGN` survives `execve`,
+/// e.g. SIGPIPE or SIGHUP from a supervisor or `nohup`) goes back to the default, as runc and crun
+/// give the container's process. SIG_DFL installs no handler, so no `SA_RESTORER` trampoline is
+/// needed. One syscall per ignored signal, none when nothing is ignored.
+///
+/// # References
+/// - [rt_sigaction(2)](https://man7.org/linux/man-pages/man2/rt_sigaction.2.html)
+pub fn reset_ignored(ignored: SigSet) -> Result<()> {
+    const SIGKILL: i32 = 9;
+    const SIGSTOP: i32 = 19;
+    let default = KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
+    for sig in 1..=64 {
+        if sig == SIGKILL || sig == SIGSTOP || !ignored.contains(sig) {
+            continue;
+        }
+        // SAFETY: `default` is a valid struct sigaction for the kernel's layout and outlives the
+        // call; the old action is not asked for (NULL); 8 is the kernel's sigset_t size.
+        unsafe {
+            raw::syscall4(__NR_rt_sigaction, sig as usize, &default as *const KernelSigaction as usize, 0, 8)
+        }?;
+    }
+    Ok(())
 }
 
 /// `syscall(SYS_rt_sigprocmask, how, &set, &old, 8)`: changes the calling thread's blocked mask and
@@ -230,6 +270,37 @@ mod tests {
 
     const USR1: i32 = SIGUSR1 as i32;
     const USR2: i32 = SIGUSR2 as i32;
+
+    /// SIGPIPE and SIGHUP ignored (as under `nohup` with a supervisor ignoring SIGPIPE) are back to
+    /// the default after `reset_ignored`; SIGKILL in the set is skipped, not an error.
+    #[test]
+    fn reset_ignored_restores_the_default() {
+        fn ignored() -> u64 {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            let line = status.lines().find_map(|l| l.strip_prefix("SigIgn:")).unwrap();
+            u64::from_str_radix(line.trim(), 16).unwrap()
+        }
+        let code = exit_code_in_child(CloneFlags::empty(), || {
+            let ign = KernelSigaction { handler: 1, flags: 0, restorer: 0, mask: 0 };
+            for sig in [1usize, 13] {
+                // SAFETY: SIG_IGN needs no handler code; the struct outlives the call.
+                if unsafe { raw::syscall4(__NR_rt_sigaction, sig, &ign as *const KernelSigaction as usize, 0, 8) }.is_err() {
+                    return 1;
+                }
+            }
+            if ignored() & (1 | 1 << 12) != (1 | 1 << 12) {
+                return 2;
+            }
+            if reset_ignored(SigSet::from_bits(ignored()).with(9)).is_err() {
+                return 3;
+            }
+            if ignored() & (1 | 1 << 12) != 0 {
+                return 4;
+            }
+            0
+        });
+        assert_eq!(code, 0);
+    }
 
     #[test]
     fn sigset_bits() {
