@@ -11,11 +11,13 @@
 # and imported in the guest: nothing is pulled. Anything missing here: "skipped: why", exit 0.
 # Env: VM_WORK: where qemu, the kernel and systemd are unpacked (default /tmp/rsrun-vm-work; do not
 #      share one VM_WORK between runs at the same time). CRI_HANDLERS: default "rsrun runc".
+#      SKIP_CRI=1 skips it, as it skips tests/cri.sh.
 # Exit status: the number of failed checks (124: VM timed out, 125: no result).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 skip() { echo "cri-systemd: skipped: $*"; exit 0; }
+[ -z "${SKIP_CRI:-}" ] || skip "SKIP_CRI"
 for b in containerd containerd-shim-runc-v2 ctr; do
   command -v $b >/dev/null || skip "no $b here (Debian's containerd package)"
 done
