@@ -13,7 +13,7 @@
 #   4. tests/vm/run-cri-systemd-tests.sh: containerd's CRI with SystemdCgroup = true (tools/cri.sh
 #      setup --systemd-cgroup) in that systemd VM, the rsrun handler and the runc handler: pod,
 #      container, exec, stats, update, stop and remove; each a cri-containerd-<id>.scope unit in the
-#      pod's kubepods slice, nothing left afterwards (~6 min; "skipped: why" without containerd)
+#      pod's kubepods slice, nothing left afterwards (~5 min; "skipped: why" without containerd)
 set -euo pipefail
 [ -z "${SKIP_VM:-}" ] || { echo "vm: skipped (SKIP_VM)"; exit 0; }
 cd "$(dirname "$0")/.."
