@@ -16,7 +16,7 @@ C=/mnt/tools/cri.sh
 RS=/mnt/rsrun
 R=/run/rsrun-cri
 fails=0
-H=
+H=node
 ok() { echo "ok   [$H] $*"; }
 bad() { echo "FAIL [$H] $*"; fails=$((fails + 1)); }
 expect() { if [ "$2" = "$3" ]; then ok "$1: $3"; else bad "$1: want '$2', got '$3'"; fi; }
@@ -42,12 +42,11 @@ echo "== tools/cri.sh setup --systemd-cgroup (at $(up) s)"
 if ! CRI_IMAGES=/mnt/images "$C" setup "$RS" --systemd-cgroup > /tmp/cri/setup.log 2>&1; then
   bad "setup: $(cat /tmp/cri/setup.log)"; tail -20 /var/lib/rsrun-cri/containerd.log; echo "$fails failed"; exit "$fails"
 fi
-H=node
 # Each client call starts Python and imports grpc: the bulk of this test's time under TCG.
 t0=$(up); v=$(ctl version 2>&1); t1=$(up)
 has "ctl version ($(echo "$t1 - $t0" | bc) s)" "RuntimeName:  containerd" "$v"
 expect "config: SystemdCgroup on both handlers" 2 "$(grep -c 'SystemdCgroup = true' /var/lib/rsrun-cri/containerd.toml)"
-expect "images" "$(printf 'localhost/rsrun-cri/busybox\nlocalhost/rsrun-cri/pause')" "$(ctl images | awk 'NR > 1 { print $1 }')"
+expect "images" "localhost/rsrun-cri/busybox localhost/rsrun-cri/pause" "$(ctl images | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//')"
 
 sequence() {
   H=$1
