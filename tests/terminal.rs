@@ -11,6 +11,12 @@ use common::*;
 use std::fs;
 use std::time::Duration;
 
+/// A new pty's settings: what the user's terminal is before the runtime touches it. Read from a pty
+/// of its own, since on a busy machine the runtime may have made its pty raw before the test looks.
+fn fresh_termios() -> String {
+    termios_text(&rustix::termios::tcgetattr(&open_pty().0).expect("tcgetattr on a new pty"))
+}
+
 const WAIT: Duration = Duration::from_secs(20);
 
 /// Facts about the terminal a container process sees, one per line; then it reads a line from the
@@ -138,7 +144,7 @@ fn foreground_run_relays_the_terminal() {
         let leaks = LeakCheck::new(&rt, &bundle, &id);
         rt.track(&id);
         let mut term = Term::spawn(rt.command(&["run", "--bundle", bundle.path().to_str().unwrap(), &id]));
-        let before = termios_text(&term.master.termios());
+        let before = fresh_termios();
         term.master.send("stty size; tty; echo A-$((40+2))\n");
         let first = term.master.read_until("A-42", WAIT);
         let t = term.master.termios();
@@ -182,7 +188,7 @@ fn ctrl_c_interrupts_the_container_not_the_runtime() {
         let leaks = LeakCheck::new(&rt, &bundle, &id);
         rt.track(&id);
         let mut term = Term::spawn(rt.command(&["run", "--bundle", bundle.path().to_str().unwrap(), &id]));
-        let before = termios_text(&term.master.termios());
+        let before = fresh_termios();
         let ready = term.master.read_until("READY-42", WAIT);
         assert!(ready.contains("READY-42"), "{}:\n{ready}", kind.name());
         // The ^C must find `sleep` in the foreground: the shell is the container's PID 1, which
@@ -401,7 +407,7 @@ fn exec_t_foreground_relays_the_terminal() {
         {
             let c = rt.spawn(&bundle, &id);
             let mut term = Term::spawn(rt.command(&["exec", "-t", &id, "sh"]));
-            let before = termios_text(&term.master.termios());
+            let before = fresh_termios();
             term.master.send("stty size; tty; test -t 0 && test -t 1 && test -t 2 && echo stdio-is-a-tty; echo A-$((40+2))\n");
             let first = term.master.read_until("A-42", WAIT);
             let t = term.master.termios();

@@ -10,6 +10,10 @@
 #   3. tests/vm/run-systemd-tests.sh: the systemd cgroup driver (--systemd-cgroup) next to crun's,
 #      in the same VM booted with systemd as PID 1 (VM_INIT=systemd; systemd and dbus-daemon are
 #      fetched once with apt-get download)
+#   4. tests/vm/run-cri-systemd-tests.sh: containerd's CRI with SystemdCgroup = true (tools/cri.sh
+#      setup --systemd-cgroup) in that systemd VM, the rsrun handler and the runc handler: pod,
+#      container, exec, stats, update, stop and remove; each a cri-containerd-<id>.scope unit in the
+#      pod's kubepods slice, nothing left afterwards (~5 min; "skipped: why" without containerd)
 set -euo pipefail
 [ -z "${SKIP_VM:-}" ] || { echo "vm: skipped (SKIP_VM)"; exit 0; }
 cd "$(dirname "$0")/.."
@@ -17,3 +21,4 @@ export VM_WORK=${VM_WORK:-/tmp/rsrun-vm-work}
 tests/vm/run-cgroup-tests.sh
 tests/vm/run-verb-tests.sh
 tests/vm/run-systemd-tests.sh
+tests/vm/run-cri-systemd-tests.sh

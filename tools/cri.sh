@@ -11,13 +11,16 @@
 #                                                 `cri.sh ctl runp --runtime rsrun pod.json`
 #   cri.sh config RSRUN_PATH [--systemd-cgroup]   print the containerd config setup would write
 #   cri.sh runtimeclass                           print the RuntimeClass YAML for the rsrun handler
+#   cri.sh images OUTDIR                          only build the two image archives (OUTDIR/pause.tar,
+#                                                 OUTDIR/busybox.tar), e.g. for a machine without gcc
 #   cri.sh teardown                               remove all pods, stop containerd and the shims (by
 #                                                 pid), remove mounts, cgroups, netns and state
 #
 # Everything lives in $CRI_DIR (default /var/lib/rsrun-cri) and $CRI_RUN (default /run/rsrun-cri):
 # containerd's socket is $CRI_RUN/containerd.sock, pods go under the cgroup parent /rsrun-cri.
 # Images (never pulled): localhost/rsrun-cri/pause:1.0 (sandbox image, a static pause program built
-# from tools/cri/pause.c) and localhost/rsrun-cri/busybox:1.0 (busybox-static).
+# from tools/cri/pause.c) and localhost/rsrun-cri/busybox:1.0 (busybox-static). With CRI_IMAGES=DIR,
+# setup imports DIR/pause.tar and DIR/busybox.tar (from `cri.sh images DIR`) instead of building them.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=${CRI_DIR:-/var/lib/rsrun-cri}
@@ -40,11 +43,14 @@ install_packages() {
   $PY -c 'import grpc' 2>/dev/null || need+=(python3-grpcio)
   $PY -c 'import google.protobuf' 2>/dev/null || need+=(python3-protobuf)
   $PY -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
-  command -v busybox >/dev/null || need+=(busybox-static)
-  command -v gcc >/dev/null || need+=(gcc libc6-dev)
+  if [ -z "${CRI_IMAGES:-}" ]; then
+    command -v busybox >/dev/null || need+=(busybox-static)
+    command -v gcc >/dev/null || need+=(gcc libc6-dev)
+  fi
   command -v ip >/dev/null || need+=(iproute2)
   command -v nsenter >/dev/null || need+=(util-linux)
   if ((${#need[@]})); then
+    command -v apt-get >/dev/null || die "missing, and no apt-get to install them: ${need[*]}"
     say "installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
@@ -157,7 +163,7 @@ EOF
 # Deterministic: sorted entries, owner 0, mtime 0.
 pack_image() { # pack_image ROOTFS NAME:TAG CONFIG_JSON_FRAGMENT OUT.tar
   local rootfs=$1 ref=$2 cfg=$3 out=$4 d
-  d=$(mktemp -d "$W/pack.XXXXXX")
+  d=$(mktemp -d "$(dirname "$out")/pack.XXXXXX")
   tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$rootfs" -cf "$d/layer.tar" .
   local diff; diff=$(sha256sum "$d/layer.tar" | cut -d' ' -f1)
   mkdir "$d/$diff" && mv "$d/layer.tar" "$d/$diff/layer.tar"
@@ -170,9 +176,11 @@ pack_image() { # pack_image ROOTFS NAME:TAG CONFIG_JSON_FRAGMENT OUT.tar
   rm -rf "$d"
 }
 
-make_images() {
-  local b=$W/build
-  rm -rf "$b"; mkdir -p "$b/pause/etc" "$b/busybox"/{bin,etc,proc,sys,dev,tmp,root,home/user}
+# The two image archives, pause.tar and busybox.tar, into directory $1.
+build_images() {
+  local b=$1
+  mkdir -p "$b"; b=$(realpath "$b"); rm -rf "$b/pause" "$b/busybox"
+  mkdir -p "$b/pause/etc" "$b/busybox"/{bin,etc,proc,sys,dev,tmp,root,home/user}
   gcc -static -Os -s -o "$b/pause/pause" "$HERE/cri/pause.c"
   echo 'nobody:x:65534:65534:nobody:/:/pause' > "$b/pause/etc/passwd"
   pack_image "$b/pause" "$PAUSE_IMAGE" '{"Entrypoint":["/pause"],"WorkingDir":"/"}' "$b/pause.tar"
@@ -185,11 +193,16 @@ make_images() {
   chmod 1777 "$b/busybox/tmp"; chown 1000:1000 "$b/busybox/home/user"
   pack_image "$b/busybox" "$BUSYBOX_IMAGE" \
     '{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/sh"]}' "$b/busybox.tar"
-  local t
+  rm -rf "$b/pause" "$b/busybox"
+}
+
+make_images() {
+  local b=${CRI_IMAGES:-$W/build} t
+  [ -n "${CRI_IMAGES:-}" ] || build_images "$b"
   for t in pause busybox; do
     ctr --address "$SOCK" -n k8s.io images import "$b/$t.tar" >/dev/null
   done
-  rm -rf "$b"
+  [ -n "${CRI_IMAGES:-}" ] || rm -rf "$b"
 }
 
 containerd_pid() {
@@ -293,6 +306,7 @@ case $cmd in
   ctl) ctl "$@" ;;
   config) config "$@" ;;
   runtimeclass) runtimeclass ;;
+  images) build_images "${1:?usage: cri.sh images OUTDIR}" ;;
   teardown) teardown ;;
-  *) sed -n '2,21p' "$0"; exit 2 ;;
+  *) sed -n '2,26p' "$0"; exit 2 ;;
 esac

@@ -11,7 +11,9 @@
 #      D-Bus system bus (dbus-daemon), and run run.sh as the service vmtest.service (systemctl and
 #      busctl work inside; systemd, dbus-daemon and what they link are unpacked from Debian packages
 #      into WORKDIR/sysroot once, nothing is installed here). Same TESTDIR/run.sh, output.txt, rc.
-# rsrun's copy differs from the shared ../shared/vm/vm-test.sh by VM_MODULES, VM_INIT, and
+#      VM_SHARES="dir ..." host directories shared read-only over 9p and mounted at the same path in
+#      the guest (for trees too big to copy into the initramfs, e.g. /usr/lib/python3.11).
+# rsrun's copy differs from the shared ../shared/vm/vm-test.sh by VM_MODULES, VM_INIT, VM_SHARES, and
 # LD_LIBRARY_PATH also covering the unpacked /lib/x86_64-linux-gnu, where Debian 12 puts libnl-3, so
 # qemu starts on hosts without it.
 set -euo pipefail
@@ -60,6 +62,13 @@ for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_
 for b in ${VM_BINARIES:-}; do
   mkdir -p "$R$(dirname $b)"; cp -L "$b" "$R$b"
   for l in $(ldd "$b" 2>/dev/null | grep -o '/[^ ]*'); do mkdir -p "$R$(dirname $l)"; cp -L "$l" "$R$l"; done
+done
+# VM_SHARES: one virtfs device per directory (tag roN), mounted by the init at the same path.
+SHARE_ARGS=(); n=0
+for d in ${VM_SHARES:-}; do
+  d=$(realpath "$d"); [ -d "$d" ] || { echo "VM_SHARES: $d is not a directory"; exit 2; }
+  SHARE_ARGS+=(-virtfs "local,path=$d,mount_tag=ro$n,security_model=none,readonly=on,id=ro$n")
+  echo "ro$n $d" >> "$R/shares"; n=$((n + 1))
 done
 APPEND="quiet"
 if [ "${VM_INIT:-}" = systemd ]; then
@@ -133,10 +142,19 @@ if [ ! -e /.stage2 ]; then   # pivot_root(2) fails on the initramfs: move everyt
   for d in /*; do case $d in /proc|/sys|/dev|/newroot|/run|/tmp|/mnt) mkdir -p /newroot$d;; *) cp -a $d /newroot/;; esac; done
   touch /newroot/.stage2; exec switch_root /newroot /init
 fi
+# Read-only trees: cache=loose lets the guest cache them (Python imports stat many small files).
+mount_shares() {
+  [ -f /shares ] || return 0
+  while read -r tag dir; do
+    mkdir -p "$dir"
+    mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro,cache=loose "$tag" "$dir" || echo "VMTEST: share $dir failed"
+  done < /shares
+}
 if [ -e /vmtest-systemd ]; then   # VM_INIT=systemd: modules and the share, then systemd mounts the rest
   mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
   for m in $(cat /mods/order); do insmod /mods/$m || echo "VMTEST: insmod $m failed"; done
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 host0 /mnt || echo "VMTEST: no 9p share"
+  mount_shares
   exec /lib/systemd/systemd
 fi
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
@@ -148,6 +166,7 @@ for m in $(cat /mods/order); do insmod /mods/$m || echo "VMTEST: insmod $m faile
 ip link set lo up
 rc=125
 if mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 host0 /mnt; then
+  mount_shares
   echo "VMTEST-START kernel=$(uname -r) controllers=\"$(cat /sys/fs/cgroup/cgroup.controllers)\""
   cd /mnt; { sh /mnt/run.sh; echo $? > /tmp/rc; } 2>&1 | tee /mnt/output.txt; rc=$(cat /tmp/rc)
   echo $rc > /mnt/rc; cd /; sync; umount /mnt
@@ -166,7 +185,7 @@ LD_LIBRARY_PATH=$Q/usr/lib/x86_64-linux-gnu:$Q/lib/x86_64-linux-gnu timeout ${VM
   $Q/usr/bin/qemu-system-x86_64 -L $Q/usr/share/qemu -L $Q/usr/share/seabios $A \
   -m ${VM_MEM:-1024} -smp ${VM_SMP:-2} -nographic -no-reboot -net none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-  -virtfs local,path="$T",mount_tag=host0,security_model=passthrough,id=host0 \
+  -virtfs local,path="$T",mount_tag=host0,security_model=passthrough,id=host0 "${SHARE_ARGS[@]}" \
   -kernel kernel/vmlinux -initrd initrd.img \
   -append "console=ttyS0 $APPEND cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 panic=-1"
 q=$?
