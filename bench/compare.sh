@@ -150,7 +150,7 @@ done
 echo "== syscalls (bench/syscalls.sh)"
 # shellcheck disable=SC2086
 "$BENCH/syscalls.sh" $bins | tee "$OUT/compare-syscalls.txt" | sed 's/^/  /'
-for l in $labels; do put syscalls "$l" "$(awk -v l="$l" '$1 == l { print $2 }' "$OUT/compare-syscalls.txt")"; done
+for l in $labels; do put syscalls "$l" "$(awk -v l="$l" '$1 == l { print $2 " (" $3 " with /bin/true)" }' "$OUT/compare-syscalls.txt")"; done
 
 echo "== max RSS per verb (bench/rss.sh)"
 # shellcheck disable=SC2086
@@ -193,6 +193,6 @@ row exec "exec of /bin/true into a running container, median, x crun" time
 row execsys "syscalls of one exec, all processes (strace -f -c)" plain
 row execrss "max RSS KB of exec -d (median of 3)" plain
 row par "$PAR containers created at once: containers/s, x crun's throughput" par
-row syscalls "syscalls of the lifecycle, all processes (strace -f -c)" plain
+row syscalls "syscalls of the lifecycle, all processes (strace -f -c): the runtime's own (with the container's /bin/true)" plain
 row rss "max RSS KB, create/start/state/delete (median of rounds)" plain
 row size "binary" plain
