@@ -2,7 +2,9 @@
 //!
 //! Cheapest first: one statfs of /sys/fs/cgroup tells pure v2 (CGROUP2_SUPER_MAGIC) apart; anything
 //! else reads /proc/self/mountinfo once, which also finds controllers mounted elsewhere or
-//! co-mounted ("cpu,cpuacct"). /proc/self/cgroup is read only for relative paths.
+//! co-mounted ("cpu,cpuacct"). /proc/self/cgroup is read only for relative paths, and then first
+//! (`plan`): where it lists v1 hierarchies, mountinfo is needed anyway and says what the statfs
+//! would, so the statfs is spared.
 use super::{Cgroup, Hier, Mode, ctrl, fsio};
 use crate::error::{Error, Quoted, Result};
 use crate::rt::cs;
@@ -31,11 +33,50 @@ pub(crate) fn detect() -> Result<Layout> {
     if let Ok(st) = rustix::fs::statfs(cs(CGROUP_ROOT))
         && st.f_type as u64 == CGROUP2_SUPER_MAGIC
     {
-        let m = Mnt { ctrls: ctrl::UNIFIED, point: CGROUP_ROOT.to_string(), root: "/".to_string() };
-        return Ok(Layout { mode: Mode::V2, mnts: alloc::vec![m] });
+        return Ok(v2_layout());
     }
     let proc = fsio::At { path: "/proc/self", fd: None };
     layout_from_mountinfo(&fsio::get_records(proc, "mountinfo")?)
+}
+
+/// `resolve(&detect()?, ..)`, one syscall cheaper on hosts with v1 hierarchies for a relative
+/// cgroupsPath (the default, the container id): /proc/self/cgroup, which a relative path needs
+/// anyway, is read first; if it lists a v1 hierarchy, mountinfo is read without the statfs, and
+/// what mountinfo shows on /sys/fs/cgroup (the last mount there) decides pure v2 as the statfs
+/// would. Otherwise (pure v2, or an absolute path) it is `detect` as before.
+pub(crate) fn plan(cgroups_path: Option<&str>, id: &str) -> Result<Cgroup> {
+    let relative = !cgroups_path.filter(|p| !p.is_empty()).is_some_and(|p| p.starts_with('/'));
+    if !relative {
+        return resolve(&detect()?, cgroups_path, id);
+    }
+    let proc = fsio::At { path: "/proc/self", fd: None };
+    let own = fsio::get(proc, "cgroup")?;
+    let layout = if parse_proc_cgroup(&own).iter().any(|(bits, _)| *bits != ctrl::UNIFIED) {
+        let text = fsio::get_records(proc, "mountinfo")?;
+        if top_is_cgroup2(&text) { v2_layout() } else { layout_from_mountinfo(&text)? }
+    } else {
+        detect()?
+    };
+    resolve_with(&layout, cgroups_path, id, || Ok(own))
+}
+
+fn v2_layout() -> Layout {
+    let m = Mnt { ctrls: ctrl::UNIFIED, point: CGROUP_ROOT.to_string(), root: "/".to_string() };
+    Layout { mode: Mode::V2, mnts: alloc::vec![m] }
+}
+
+/// Whether the last mount on /sys/fs/cgroup in a mountinfo text (the one a statfs of that path
+/// sees: mountinfo lists a namespace's mounts in the order they were made) is a cgroup2.
+fn top_is_cgroup2(text: &str) -> bool {
+    let mut top = false;
+    for line in text.lines() {
+        let Some(i) = line.as_bytes().windows(3).position(|w| w == b" - ") else { continue };
+        let (Some(pre), Some(post)) = (line.get(..i), line.get(i + 3..)) else { continue };
+        if pre.split(' ').nth(4) == Some(CGROUP_ROOT) {
+            top = post.split(' ').next() == Some("cgroup2");
+        }
+    }
+    top
 }
 
 /// The cgroup mounts of a mountinfo text; the first mount of each hierarchy wins, except that one
@@ -213,6 +254,22 @@ mod tests {
 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 50 23 0:32 /docker /mnt/mem\\040x rw - cgroup cgroup rw,memory
 ";
+
+    /// What `plan` uses instead of a statfs: the last mount on /sys/fs/cgroup decides pure v2.
+    #[test]
+    fn top_mount_of_sys_fs_cgroup() {
+        assert!(!top_is_cgroup2(HYBRID));
+        let v2_with_v1_elsewhere = "30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n\
+                                    40 23 0:38 / /run/systemd-v1 rw - cgroup cgroup rw,name=systemd\n";
+        assert!(top_is_cgroup2(v2_with_v1_elsewhere));
+        let tmpfs_over_v2 = "30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n\
+                             31 30 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n";
+        assert!(!top_is_cgroup2(tmpfs_over_v2));
+        let v2_over_tmpfs = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n\
+                             32 31 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+        assert!(top_is_cgroup2(v2_over_tmpfs));
+        assert!(!top_is_cgroup2(""));
+    }
 
     #[test]
     fn mountinfo_hybrid_comounted_and_duplicates() {

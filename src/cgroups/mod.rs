@@ -188,7 +188,7 @@ impl Cgroup {
         if systemd {
             return systemd::prepare(cgroups_path, id);
         }
-        detect::resolve(&detect::detect()?, cgroups_path, id)
+        detect::plan(cgroups_path, id)
     }
 
     /// Makes the cgroup2 directory of a planned cgroup (see `prepare`; nothing with systemd); on
