@@ -18,9 +18,9 @@ size=$(stat -c %s "$bin")
 echo "size: $size bytes (budget 409600)"
 [ "$size" -le 409600 ] || { echo "FAILED: binary over 400 KB"; fail=1; }
 
-# 246 when the container's /bin/true has run and exited before delete -f (the init's last 3 calls,
+# 247 when the container's /bin/true has run and exited before delete -f (the init's last 3 calls,
 # fifo read, close_range and execve, then count; delete finds the init gone and kills nothing);
-# 248 when delete -f finds the init alive (pidfd_send_signal and the wait on its pidfd).
+# 249 when delete -f finds the init alive (pidfd_send_signal and the wait on its pidfd).
 LIFECYCLE_BUDGET=${LIFECYCLE_BUDGET:-250}
 calls=$(bench/syscalls.sh "$bin" | awk '$1 == "rsrun" { print $2 }')
 echo "lifecycle syscalls (own): $calls (budget $LIFECYCLE_BUDGET, target 250)"

@@ -84,9 +84,10 @@ fn create_killed_after_ready_before_its_state() {
     assert_eq!(out.signal, Some(SIGKILL), "{out}");
     let procs = processes_of(&id);
     assert!(procs.len() == 1 && procs[0].on_exec_fifo, "the init should wait on the exec fifo: {procs:?}");
-    // The state was written to state.json.tmp (the claim of the state directory, state/mod.rs)
-    // over the creation record, not renamed into place: there is no state.json.
-    assert!(!rt.state_dir(&id).join("state.json").exists(), "state.json should not exist yet");
+    // The state was written to state.json.tmp over the creation record, not renamed into place:
+    // state.json is still the empty claim of the state directory (state/mod.rs).
+    let claim = std::fs::read(rt.state_dir(&id).join("state.json")).unwrap_or_default();
+    assert!(claim.is_empty(), "state.json should be the empty claim: {claim:?}");
     assert!(rt.state_dir(&id).join("state.json.tmp").exists());
 
     let interrupted = format!("container \"{id}\" does not exist (its create was interrupted");

@@ -112,6 +112,65 @@ fn delete_kills_what_outlived_an_init_without_a_pid_namespace() {
     leaks.assert_clean();
 }
 
+/// The same with a cgroup that existed before create (an absolute cgroupsPath made beforehand):
+/// rsrun never removes such a directory, so no rmdir can tell that processes still live in it;
+/// `delete` must kill them all the same.
+#[test]
+fn delete_kills_what_outlived_the_init_in_a_cgroup_made_beforehand() {
+    require_root();
+    let id = unique_id("del-premade");
+    let path = format!("/{id}");
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let dirs: Vec<String> = mountinfo
+        .lines()
+        .filter_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            let point = pre.split(' ').nth(4)?;
+            let fstype = post.split(' ').next()?;
+            (matches!(fstype, "cgroup" | "cgroup2") && point.starts_with("/sys/fs/cgroup")).then(|| format!("{point}{path}"))
+        })
+        .collect();
+    assert!(!dirs.is_empty(), "no cgroup hierarchy under /sys/fs/cgroup");
+    /// Removes the directories made here, whatever the test's outcome.
+    struct Premade(Vec<String>);
+    impl Drop for Premade {
+        fn drop(&mut self) {
+            std::thread::sleep(Duration::from_millis(100));
+            for d in &self.0 {
+                let _ = fs::remove_dir(d);
+            }
+        }
+    }
+    let _premade = Premade(dirs.clone());
+    for d in &dirs {
+        fs::create_dir(d).unwrap();
+        if let Some(root) = d.strip_suffix(path.as_str()).filter(|r| r.ends_with("/cpuset")) {
+            // A v1 cpuset takes no task until it has cpus and mems (rsrun copies them only into
+            // directories it makes).
+            for f in ["cpuset.cpus", "cpuset.mems"] {
+                fs::write(format!("{d}/{f}"), fs::read_to_string(format!("{root}/{f}")).unwrap()).unwrap();
+            }
+        }
+    }
+    let bundle = Bundle::with(&format!(
+        ".linux.namespaces |= map(select(.type != \"pid\")) | .root.readonly = false | .linux.cgroupsPath = \"{path}\""
+    ));
+    bundle.sh("sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > /bg.pid");
+    let rt = Runtime::rsrun();
+    rt.create(&bundle, &id).assert_ok();
+    rt.start(&id).assert_ok();
+    assert_eq!(rt.wait_status(&id, "stopped", Duration::from_secs(10)).as_deref(), Some("stopped"));
+    let bg: i32 = fs::read_to_string(bundle.rootfs().join("bg.pid")).unwrap().trim().parse().unwrap();
+    assert!(!proc_is_zombie(bg), "the background sleep {bg} should outlive the init");
+    rt.delete(&id).assert_ok();
+    let killed = proc_is_zombie(bg);
+    if !killed {
+        unsafe_kill(bg, 9);
+    }
+    assert!(killed, "delete left the container's process {bg} running in the cgroup made beforehand");
+    assert!(!rt.state_dir(&id).exists());
+}
+
 #[test]
 fn delete_force_stops_a_running_container_and_ignores_missing_ids() {
     require_root();

@@ -434,10 +434,16 @@ impl Cgroup {
     /// `destroy` when nothing lives in the cgroup any more (the usual `delete` of a stopped
     /// container): one rmdir per directory, no waiting. Ok(false) at the first busy directory
     /// (processes or sub-cgroups left), before any further one: the caller kills and `destroy`s.
-    /// With the systemd driver it is `destroy` (the unit is stopped first), false on any error.
+    /// Also Ok(false), before any rmdir, when a directory existed before create (`created` 0): it
+    /// is never removed, so no rmdir would tell whether processes live in it, and the caller must
+    /// kill them. With the systemd driver it is `destroy` (the unit is stopped first), false on any
+    /// error.
     pub fn remove_if_idle(&self) -> Result<bool> {
         if self.systemd.is_some() {
             return Ok(self.destroy().is_ok());
+        }
+        if self.hier.iter().any(|h| h.created == 0) {
+            return Ok(false);
         }
         for h in self.hier.iter().rev() {
             if !fsio::remove_created_if_idle(h)? {

@@ -1,12 +1,12 @@
 //! A container whose `create` has not finished: still running, or killed half-way.
 //!
-//! `create` makes the state directory and claims it by making state.json.tmp (state/mod.rs), then,
-//! before it makes anything else (cgroups, the exec fifo, the init), records what it is about to
-//! make in that file, through the claim's fd: at the end the final state overwrites the record in
-//! place and the file is renamed to state.json. One syscall more than writing the state once (the
-//! record's write), no extra file or open, no rename over an existing name (which ext4 makes pay
-//! for a forced block allocation) and nothing to remove later. Readers never see it: they read
-//! state.json, which does not exist until the rename.
+//! `create` makes the state directory, then, before it makes anything else (cgroups, the exec fifo,
+//! the init), records what it is about to make in state.json.tmp, the file its final state is
+//! written to anyway: the record is written early through the same fd, and at the end the final
+//! state overwrites it in place and the file is renamed to state.json, as before. One syscall more
+//! than writing the state once (the record's write), no extra file, no rename over an existing
+//! name (which ext4 makes pay for a forced block allocation) and nothing to remove later. Readers
+//! never see it: they read state.json, which does not exist until the rename.
 //!
 //! The record is `{"creating":true,"cgroup":<the cgroup slot as state.json keeps it>}`, written with
 //! every hierarchy's leaf counted as made by create (the usual case); create records again in the
@@ -24,25 +24,26 @@ use crate::error::{Context, Result};
 use crate::rt::cs;
 use alloc::vec::Vec;
 use core::cell::Cell;
-use rustix::fd::BorrowedFd;
-use rustix::fs::FlockOperation;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{FlockOperation, Mode, OFlags};
 
 /// The key that marks a creation record.
 pub const CREATING: &str = "creating";
 
-/// state.json.tmp of a container being created (the claim `Store::create` made), open for writing.
-pub struct Record<'c> {
-    fd: BorrowedFd<'c>,
+/// state.json.tmp of a container being created, open for writing.
+pub struct Record {
+    fd: OwnedFd,
     /// The longest text written so far: a shorter one is padded to it.
     len: Cell<usize>,
 }
 
 impl Container {
-    /// Starts the record (see the module docs): writes `record` into the claim, state.json.tmp.
-    /// Call on the container `Store::create` made, before anything of the container is made.
-    pub fn record_creation(&self, record: &[u8]) -> Result<Record<'_>> {
+    /// Starts the record (see the module docs): creates state.json.tmp and writes `record` into it.
+    /// Call in a fresh state directory, before anything of the container is made.
+    pub fn record_creation(&self, record: &[u8]) -> Result<Record> {
         let what = || alloc::format!("record the creation of {}", self.path);
-        let fd = self.claim_fd().ok_or_else(|| crate::error::Error::msg("internal: no claim to record the creation in"))?;
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(self.dir(), cs(STATE_TMP), flags, Mode::from_raw_mode(0o600)).with_context(what)?;
         let rec = Record { fd, len: Cell::new(0) };
         rec.put(record).with_context(what)?;
         Ok(rec)
@@ -50,9 +51,9 @@ impl Container {
 
     /// What an unfinished create left in state.json.tmp: its creation record, or its complete
     /// final state if it was killed right before the rename (salvaged if damaged). None when
-    /// there is no such file, or it is still empty (claimed, nothing recorded yet).
+    /// there is no such file.
     pub fn creation_record(&self) -> Option<State> {
-        let text = crate::rt::io::read_at_nofollow(self.dir(), STATE_TMP).ok().filter(|t| !t.is_empty())?;
+        let text = crate::rt::io::read_at_nofollow(self.dir(), STATE_TMP).ok()?;
         Some(State::from_json(&text).unwrap_or_else(|_| salvage(&text)))
     }
 
@@ -64,7 +65,7 @@ impl Container {
     }
 }
 
-impl Record<'_> {
+impl Record {
     /// Replaces the record with a new version.
     pub fn rewrite(&self, record: &[u8]) -> Result<()> {
         self.put(record).context("record the creation again")
@@ -75,6 +76,7 @@ impl Record<'_> {
     pub fn commit(self, c: &Container, st: &State) -> Result<()> {
         let what = || alloc::format!("write {}/{STATE_FILE}", c.path);
         self.put(&st.to_json()).with_context(what)?;
+        crate::rt::done_with(self.fd);
         rustix::fs::renameat(c.dir(), cs(STATE_TMP), c.dir(), cs(STATE_FILE)).with_context(what)
     }
 
@@ -91,7 +93,7 @@ impl Record<'_> {
         };
         let mut done = 0;
         while done < text.len() {
-            match rustix::io::pwrite(self.fd, &text[done..], done as u64) {
+            match rustix::io::pwrite(self.fd.as_fd(), &text[done..], done as u64) {
                 Ok(0) => return Err(rustix::io::Errno::IO),
                 Ok(n) => done += n,
                 Err(rustix::io::Errno::INTR) => {}

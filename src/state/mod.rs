@@ -14,12 +14,11 @@
 //! - Ownership: between create's `mkdir` and its `flock` the directory is unlocked, and a
 //!   `delete --force` (which removes a directory without state, the leftover of a create that died)
 //!   may remove it, and another create may make a new one under the same name, which the first
-//!   create would then open. So create claims the directory it locked by making `state.json.tmp`
-//!   with O_EXCL (the file its creation record and then its state are written to, renamed to
-//!   state.json at the end: creating.rs): EEXIST means the directory belongs to another container,
-//!   ENOENT that it was removed before the lock (create tries again). A directory without
-//!   state.json reads as "no state yet" (`try_load`). Directories are removed by path only while
-//!   locked and still linked (`remove`), so nobody removes a directory another verb has claimed.
+//!   create would then open. So create claims the directory it locked by making an empty
+//!   `state.json` with O_EXCL: EEXIST means the directory belongs to another container, ENOENT that
+//!   it was removed before the lock (create tries again). An empty state.json reads as "no state
+//!   yet" (`try_load`). Directories are removed by path only while locked and still linked
+//!   (`remove`), so nobody removes a directory another verb has claimed.
 //! - `state.json` is replaced atomically: written to `state.json.tmp`, then renamed over. Readers
 //!   (`state`, `list`) take no lock and always see a whole file.
 mod creating;
@@ -131,18 +130,17 @@ impl Store {
             })?;
             let Some(mut c) = self.open_path(id.as_str(), path.clone())? else { continue };
             c.lock()?;
-            // The claim (see the module doc): one openat of the file the creation record and the
-            // state go to; its fd stays with the container (see `claim_fd`, `record_creation`)
-            // and is left to the kernel at exit.
-            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            match rustix::fs::openat(c.dir(), cs(STATE_TMP), flags, Mode::from_raw_mode(0o600)) {
+            // The claim (see the module doc): one openat; its fd stays with the container (see
+            // `claim_fd`) and is left to the kernel at exit.
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+            match rustix::fs::openat(c.dir(), cs(STATE_FILE), flags, Mode::from_raw_mode(0o600)) {
                 Ok(fd) => {
                     c.claim = Some(fd);
                     return Ok(c);
                 }
                 Err(Errno::EXIST) => return Err(exists()),
                 Err(Errno::NOENT) => continue,
-                Err(e) => return Err(Error::sys(format_args!("create {path}/{STATE_TMP}"), e)),
+                Err(e) => return Err(Error::sys(format_args!("create {path}/{STATE_FILE}"), e)),
             }
         }
         Err(exists())
@@ -241,9 +239,8 @@ pub struct Container {
     id: String,
     path: String,
     dir: OwnedFd,
-    /// The claim (state.json.tmp made O_EXCL by `Store::create`), the creation record's and the
-    /// state's file until create renames it; the container init closes it with the directory's fd
-    /// in one close_range (it is the next fd).
+    /// The claim (state.json made O_EXCL by `Store::create`), kept open so the container init can
+    /// close it with the directory's fd in one close_range (it is the next fd).
     claim: Option<OwnedFd>,
 }
 
