@@ -91,22 +91,36 @@ fn proc_is_zombie(pid: i32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z')).unwrap_or(true)
 }
 
+/// A bundle without a PID namespace whose init leaves a `sleep 1000` behind, its pid in /bg.pid;
+/// `extra` is more of the jq patch.
+fn orphan_bundle(extra: &str) -> Bundle {
+    let bundle = Bundle::with(&format!(".linux.namespaces |= map(select(.type != \"pid\")) | .root.readonly = false{extra}"));
+    bundle.sh("sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > /bg.pid");
+    bundle
+}
+
+/// Creates and starts `id` from an `orphan_bundle`, waits until it is stopped, and returns the
+/// pid of the sleep that outlived its init.
+fn run_until_only_the_orphan_lives(rt: &Runtime, bundle: &Bundle, id: &str) -> i32 {
+    rt.create(bundle, id).assert_ok();
+    rt.start(id).assert_ok();
+    assert_eq!(rt.wait_status(id, "stopped", Duration::from_secs(10)).as_deref(), Some("stopped"));
+    let bg: i32 = fs::read_to_string(bundle.rootfs().join("bg.pid")).unwrap().trim().parse().unwrap();
+    assert!(!proc_is_zombie(bg), "the background sleep {bg} should outlive the init");
+    bg
+}
+
 /// Without a PID namespace of its own, a container's processes outlive its init: `delete` of the
 /// stopped container (which spares the kill when the init is gone) must still find them in its
 /// cgroups, kill them and remove everything.
 #[test]
 fn delete_kills_what_outlived_an_init_without_a_pid_namespace() {
     require_root();
-    let bundle = Bundle::with(".linux.namespaces |= map(select(.type != \"pid\")) | .root.readonly = false");
-    bundle.sh("sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > /bg.pid");
+    let bundle = orphan_bundle("");
     let rt = Runtime::rsrun();
     let id = unique_id("del-orphan");
     let leaks = LeakCheck::new(&rt, &bundle, &id);
-    rt.create(&bundle, &id).assert_ok();
-    rt.start(&id).assert_ok();
-    assert_eq!(rt.wait_status(&id, "stopped", Duration::from_secs(10)).as_deref(), Some("stopped"));
-    let bg: i32 = fs::read_to_string(bundle.rootfs().join("bg.pid")).unwrap().trim().parse().unwrap();
-    assert!(!proc_is_zombie(bg), "the background sleep {bg} should outlive the init");
+    let bg = run_until_only_the_orphan_lives(&rt, &bundle, &id);
     rt.delete(&id).assert_ok();
     assert!(proc_is_zombie(bg), "delete left the container's process {bg} running");
     leaks.assert_clean();
@@ -152,17 +166,16 @@ fn delete_kills_what_outlived_the_init_in_a_cgroup_made_beforehand() {
             }
         }
     }
-    let bundle = Bundle::with(&format!(
-        ".linux.namespaces |= map(select(.type != \"pid\")) | .root.readonly = false | .linux.cgroupsPath = \"{path}\""
-    ));
-    bundle.sh("sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > /bg.pid");
+    let bundle = orphan_bundle(&format!(" | .linux.cgroupsPath = \"{path}\""));
     let rt = Runtime::rsrun();
-    rt.create(&bundle, &id).assert_ok();
-    rt.start(&id).assert_ok();
-    assert_eq!(rt.wait_status(&id, "stopped", Duration::from_secs(10)).as_deref(), Some("stopped"));
-    let bg: i32 = fs::read_to_string(bundle.rootfs().join("bg.pid")).unwrap().trim().parse().unwrap();
-    assert!(!proc_is_zombie(bg), "the background sleep {bg} should outlive the init");
+    let bg = run_until_only_the_orphan_lives(&rt, &bundle, &id);
     rt.delete(&id).assert_ok();
+    // SIGKILL through the cgroup is delivered at once; the process may take a moment to go (a
+    // directory that existed before create is not removed, so delete does not wait for it empty).
+    let gone_by = std::time::Instant::now() + Duration::from_secs(2);
+    while !proc_is_zombie(bg) && std::time::Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let killed = proc_is_zombie(bg);
     if !killed {
         unsafe_kill(bg, 9);

@@ -257,10 +257,11 @@ pub(crate) fn remove_created(h: &Hier) -> Result<()> {
 }
 
 /// `remove_created` if nothing keeps the leaf busy: one rmdir, no sub-cgroup walk, no waiting.
-/// Ok(false) when it is busy (processes or sub-cgroups in it); nothing is removed then.
+/// Ok(false) when it is busy (processes or sub-cgroups in it), and for a leaf that existed before
+/// create (never removed, so no rmdir can tell): nothing is removed then.
 pub(crate) fn remove_created_if_idle(h: &Hier) -> Result<bool> {
     if h.created == 0 {
-        return Ok(true);
+        return Ok(false);
     }
     match fs::unlinkat(CWD, cs(&h.dir), AtFlags::REMOVEDIR) {
         Ok(()) | Err(Errno::NOENT) => {}

@@ -379,7 +379,7 @@ fn verify_cwd() -> Result<()> {
 /// cost every create two syscalls more). Returns that read, whose start time create records
 /// instead of reading /proc/<pid>/stat itself.
 pub fn reset_ignored_signals() -> Option<crate::state::ProcStat> {
-    let own = crate::state::own_proc_stat().ok()?;
+    let own = crate::state::own_proc_stat()?;
     if own.ignored != 0 {
         // An error leaves the rest ignored, as without this; nothing to report it to yet.
         let _ = syscalls::signal::reset_ignored(syscalls::signal::SigSet::from_bits(own.ignored));

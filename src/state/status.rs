@@ -74,10 +74,10 @@ pub struct ProcStat {
     pub ignored: u64,
 }
 
-/// Reads /proc/self/stat (the calling process, as the /proc in its mount namespace shows it).
-pub fn own_proc_stat() -> Result<ProcStat> {
-    let data = crate::rt::io::read_at(rustix::fs::CWD, "/proc/self/stat").map_err(|e| Error::sys("read /proc/self/stat", e))?;
-    parse_stat(&data).ok_or_else(|| Error::msg("/proc/self/stat: unexpected format"))
+/// Reads /proc/self/stat (the calling process, as the /proc in its mount namespace shows it); None
+/// if it cannot be read or parsed.
+pub fn own_proc_stat() -> Option<ProcStat> {
+    parse_stat(&crate::rt::io::read_at(rustix::fs::CWD, "/proc/self/stat").ok()?)
 }
 
 /// Reads /proc/<pid>/stat; None if there is no such process.
@@ -105,14 +105,7 @@ pub fn parse_stat(line: &[u8]) -> Option<ProcStat> {
 }
 
 fn decimal(field: &[u8]) -> Option<u64> {
-    let mut v: u64 = 0;
-    for &c in field {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(v)
+    core::str::from_utf8(field).ok().filter(|f| !f.starts_with('+')).and_then(crate::rt::parse_uint)
 }
 
 #[cfg(test)]
