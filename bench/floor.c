@@ -2,7 +2,7 @@
  * floor: what a container lifecycle costs the kernel alone, for comparison with a runtime's
  * create + start + delete (bench/floor.sh runs both in one hyperfine run).
  *
- *   floor ROOTFS [CGROUP2_DIR|-] [V1_DIR...]
+ *   floor [-x PROGRAM] ROOTFS [CGROUP2_DIR|-] [V1_DIR...]
  *
  * mkdir the cgroup directories (a cgroup2 one, used with CLONE_INTO_CGROUP, and any v1 ones), one
  * clone3 with the namespaces of the `crun spec` config (mount, pid, network, ipc, uts, cgroup); the
@@ -10,6 +10,9 @@
  * binds ROOTFS onto itself, pivot_root()s into it, detaches the old root and exits; the parent waits
  * for it and removes the directories. No config parsing, no state, no /dev, no mounts inside the
  * container, no exec of a container process: the floor no runtime can go under on this kernel.
+ * With `-x PROGRAM` the child execs PROGRAM (a path inside ROOTFS, no arguments, empty environment)
+ * after pivot_root, as a container's process would: the floor of `run`, and of a lifecycle whose
+ * container runs /bin/true.
  *
  * No libc (like bench/rss.c), so the figure is syscalls and kernel work only: built with
  * `gcc -static -O2 -nostdlib -ffreestanding` by bench/build.sh. Exit status 0, or 100 + the step that
@@ -26,6 +29,7 @@
 #define SYS_chdir 80
 #define SYS_mkdir 83
 #define SYS_rmdir 84
+#define SYS_execve 59
 #define SYS_pivot_root 155
 #define SYS_mount 165
 #define SYS_umount2 166
@@ -127,7 +131,7 @@ static void cpuset_from_parent(const char *dir) {
     }
 }
 
-static int child(const char *rootfs, char **v1, int nv1) {
+static int child(const char *rootfs, char **v1, int nv1, const char *prog) {
     char path[4096];
     for (int i = 0; i < nv1; i++) {
         long fd = check(10, sys(SYS_open, procs_path(path, sizeof path, v1[i]), O_WRONLY | O_CLOEXEC, 0));
@@ -139,12 +143,23 @@ static int child(const char *rootfs, char **v1, int nv1) {
     check(14, sys(SYS_chdir, rootfs, 0, 0));
     check(15, sys(SYS_pivot_root, ".", ".", 0));
     check(16, sys(SYS_umount2, ".", MNT_DETACH, 0));
+    if (prog) {
+        const char *argv[] = {prog, 0};
+        const char *envp[] = {0};
+        check(17, sys(SYS_execve, prog, argv, envp));
+    }
     return 0;
 }
 
 int floor_main(int argc, char **argv) {
+    const char *prog = 0;
+    if (argc > 2 && argv[1][0] == '-' && argv[1][1] == 'x' && argv[1][2] == 0) {
+        prog = argv[2];
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 2) {
-        static const char usage[] = "usage: floor ROOTFS [CGROUP2_DIR|-] [V1_DIR...]\n";
+        static const char usage[] = "usage: floor [-x PROGRAM] ROOTFS [CGROUP2_DIR|-] [V1_DIR...]\n";
         sys(SYS_write, 2, usage, sizeof usage - 1);
         return 2;
     }
@@ -167,7 +182,7 @@ int floor_main(int argc, char **argv) {
     }
 
     long pid = check(4, sys(SYS_clone3, &args, sizeof args, 0));
-    if (pid == 0) sys(SYS_exit_group, child(rootfs, v1, nv1), 0, 0);
+    if (pid == 0) sys(SYS_exit_group, child(rootfs, v1, nv1, prog), 0, 0);
     int status = 0;
     check(5, sys5(SYS_wait4, pid, (long)&status, 0, 0, 0));
 
