@@ -1,7 +1,7 @@
 #!/bin/sh
 # How far a runtime's lifecycle is from what the kernel alone costs: bench/floor.c (one clone3 with
-# the `crun spec` namespaces (mount, pid, network, ipc, uts), the cgroup mkdirs and rmdirs in every hierarchy the host has,
-# pivot_root, exit; no libc) timed in ONE hyperfine run beside each runtime's create + start +
+# the `crun spec` namespaces (mount, pid, network, ipc, uts), the cgroup mkdirs and rmdirs in every
+# hierarchy the host has, pivot_root, exit; no libc) timed in ONE hyperfine run beside each runtime's create + start +
 # delete -f of the bench bundle (as bench/lifecycle.sh). Prints each mean and median as a multiple
 # of the floor's, and the floor's syscall count (strace -f -c). Then the floor of `run`: floor -x
 # /bin/true (the child execs the container's program after pivot_root) in one hyperfine run beside
