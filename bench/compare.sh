@@ -236,11 +236,12 @@ row() { # figure title how
 # The floor's cell: its figure and its ratio to crun's of its own run ("value crun-value").
 floor_cell() {
   v=$(get "$1" floor)
+  [ -n "$v" ] || { FLOOR_CELL=' - |'; return; }
+  # shellcheck disable=SC2086
   set -- $v "$2"
-  case "${3:-}:${1:-}" in
-    *:) FLOOR_CELL=' - |' ;;
-    time:*) FLOOR_CELL=" $(ms "$1") ms ($(ratio "$1" "$2")x) |" ;;
-    par:*) FLOOR_CELL=" $(awk -v s="$1" -v n="$PAR" 'BEGIN { printf "%.0f", n / s }')/s ($(ratio "$2" "$1")x) |" ;;
+  case "$3" in
+    time) FLOOR_CELL=" $(ms "$1") ms ($(ratio "$1" "$2")x) |" ;;
+    par) FLOOR_CELL=" $(awk -v s="$1" -v n="$PAR" 'BEGIN { printf "%.0f", n / s }')/s ($(ratio "$2" "$1")x) |" ;;
     *) FLOOR_CELL=" $1 |" ;;
   esac
 }
