@@ -9,6 +9,11 @@
 # A runtime that is not installed gets "not installed"; exec is "n/a" where the runtime's `exec`
 # fails on the running bench container (rsrun before its exec verb lands). Ratios are to crun,
 # measured in the same hyperfine run. --quick: fewer runs (about a minute instead of several).
+# The last column, "kernel floor", is bench/floor.c doing only the kernel work each figure needs
+# (floor.sh, floor-par.sh): the namespaces, cgroups, rootfs bind and pivot_root; for run also the
+# exec of /bin/true; for the parallel creates `floor -w`. Its ratio is to crun's figure measured in
+# the same hyperfine run or round (a run of its own beside crun's); it is the best ratio any runtime
+# could reach on this host.
 # Environment: RUNS (default 50; quick 10), PAR (containers created at once, default 64),
 # PAR_ROUNDS (default 3; quick 1). Raw outputs: bench/out/compare-*.
 . "$(dirname "$0")/lib.sh"
@@ -40,6 +45,21 @@ for rt in "$@"; do
   fi
 done
 [ -n "$bins" ] || { echo "no runtime installed" >&2; exit 1; }
+"$BENCH/build.sh"
+# The floor's arguments: every cgroup hierarchy of this host (as floor.sh), under a name of its own.
+floor_dirs() {
+  v2=- v1=
+  while read -r mp fstype; do
+    case $fstype in
+      cgroup2) v2=$mp/$1 ;;
+      cgroup) v1="$v1 $mp/$1" ;;
+    esac
+  done <<EOT
+$(awk '{ for (i = 7; $i != "-"; i++); print $5, $(i + 1) }' /proc/self/mountinfo | awk '$2 ~ /^cgroup2?$/' | sort -u)
+EOT
+  echo "$v2$v1"
+}
+CRUN=$(command -v crun || true)
 R=$OUT/compare-results
 : > "$R"
 put() { echo "$1 $2 $3" >> "$R"; }   # figure label value
@@ -63,6 +83,16 @@ for l in $labels; do
   put lifecycle "$l" "$(jq -r --arg l "$l" '.results[] | select(.command == $l) | .median' "$OUT/lifecycle.json")"
 done
 
+if [ -n "$CRUN" ]; then
+  echo "== kernel floor of the lifecycle beside crun's ($RUNS runs)"
+  root=$(runtime_root floor-crun)
+  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/compare-floor.json" \
+    --command-name floor "$OUT/floor $BUNDLE/rootfs $(floor_dirs rsrun-bench-floor)" \
+    --command-name crun "$OUT/rss -q $CRUN --root $root create --bundle $BUNDLE rsrun-bench-floor-crun :: $CRUN --root $root start rsrun-bench-floor-crun :: $CRUN --root $root delete -f rsrun-bench-floor-crun" \
+    > "$OUT/compare-floor.txt" 2>&1 || { cat "$OUT/compare-floor.txt"; exit 1; }
+  put lifecycle floor "$(jq -r '"\(.results[0].median) \(.results[1].median)"' "$OUT/compare-floor.json")"
+fi
+
 echo "== run of /bin/true ($RUNS runs)"
 names= cmds=
 for bin in $bins; do
@@ -71,6 +101,8 @@ for bin in $bins; do
   names="$names --command-name $l"
   cmds="$cmds|$bin --root $root run --bundle $BUNDLE rsrun-bench-run-$l"
 done
+names="$names --command-name floor"
+cmds="$cmds|$OUT/floor -x /bin/true $BUNDLE/rootfs $(floor_dirs rsrun-bench-floor-x)"
 IFS='|'
 # shellcheck disable=SC2086
 set -- ${cmds#|}
@@ -81,6 +113,7 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/compare-run.j
 for l in $labels; do
   put run "$l" "$(jq -r --arg l "$l" '.results[] | select(.command == $l) | .median' "$OUT/compare-run.json")"
 done
+[ -z "$CRUN" ] || put run floor "$(jq -r '[(.results[] | select(.command == "floor") | .median), (.results[] | select(.command == "crun") | .median)] | "\(.[0]) \(.[1])"' "$OUT/compare-run.json")"
 
 echo "== exec of /bin/true into a running container ($RUNS runs)"
 names= cmds= started=
@@ -147,10 +180,22 @@ for bin in $bins; do
   echo "  $l: $(awk -v s="$best" -v n="$PAR" 'BEGIN { printf "%.3f s, %.0f containers/s", s, n / s }')"
 done
 
+if [ -n "$CRUN" ]; then
+  echo "== kernel floor of $PAR creates at once (bench/floor-par.sh, $PAR_ROUNDS rounds, beside crun)"
+  N=$PAR ROUNDS=$PAR_ROUNDS "$BENCH/floor-par.sh" "$CRUN" > "$OUT/compare-floor-par.txt" 2>&1 \
+    || { cat "$OUT/compare-floor-par.txt"; exit 1; }
+  tail -n 2 "$OUT/compare-floor-par.txt"
+  # "floor MS MULT" / "crun MS MULT" lines: the floor's median and crun's, in seconds.
+  put par floor "$(awk '$1 == "floor" { f = $2 } $1 == "crun" { c = $2 } END { print f / 1000, c / 1000 }' "$OUT/compare-floor-par.txt")"
+fi
+
 echo "== syscalls (bench/syscalls.sh)"
 # shellcheck disable=SC2086
 "$BENCH/syscalls.sh" $bins | tee "$OUT/compare-syscalls.txt" | sed 's/^/  /'
 for l in $labels; do put syscalls "$l" "$(awk -v l="$l" '$1 == l { print $2 " (" $3 " with /bin/true)" }' "$OUT/compare-syscalls.txt")"; done
+
+strace -f -c -o "$OUT/strace-floor.txt" "$OUT/floor" "$BUNDLE/rootfs" $(floor_dirs rsrun-bench-floor-s) >/dev/null 2>&1 \
+  && put syscalls floor "$(awk '$NF == "total" { print $4 }' "$OUT/strace-floor.txt")"
 
 echo "== max RSS per verb (bench/rss.sh)"
 # shellcheck disable=SC2086
@@ -171,10 +216,11 @@ for l in $labels; do put size "$l" "$(awk -v l="$l" '$1 == l { print $2 " KB (" 
 # The table: one row per figure, one column per runtime; ratios to crun's figure of the same run.
 ref=crun
 echo
-echo "| figure |$(for l in $all; do printf ' %s |' "$l"; done)"
-echo "|---|$(for l in $all; do printf -- '---|'; done)"
+echo "| figure |$(for l in $all; do printf ' %s |' "$l"; done) kernel floor |"
+echo "|---|$(for l in $all; do printf -- '---|'; done)---|"
 row() { # figure title how
   printf '| %s |' "$2"
+  floor_cell "$1" "$3"
   for l in $all; do
     case " $labels " in *" $l "*) ;; *) printf ' not installed |'; continue ;; esac
     v=$(get "$1" "$l") r=$(get "$1" "$ref")
@@ -185,7 +231,19 @@ row() { # figure title how
       *) printf ' %s |' "$v" ;;
     esac
   done
-  echo
+  printf '%s\n' "$FLOOR_CELL"
+}
+# The floor's cell: its figure and its ratio to crun's of its own run ("value crun-value").
+floor_cell() {
+  v=$(get "$1" floor)
+  [ -n "$v" ] || { FLOOR_CELL=' - |'; return; }
+  # shellcheck disable=SC2086
+  set -- $v "$2"
+  case "$3" in
+    time) FLOOR_CELL=" $(ms "$1") ms ($(ratio "$1" "$2")x) |" ;;
+    par) FLOOR_CELL=" $(awk -v s="$1" -v n="$PAR" 'BEGIN { printf "%.0f", n / s }')/s ($(ratio "$2" "$1")x) |" ;;
+    *) FLOOR_CELL=" $1 |" ;;
+  esac
 }
 row lifecycle "lifecycle (create + start + delete -f), median, x crun" time
 row run "run of /bin/true, median, x crun" time

@@ -2,14 +2,20 @@
  * floor: what a container lifecycle costs the kernel alone, for comparison with a runtime's
  * create + start + delete (bench/floor.sh runs both in one hyperfine run).
  *
- *   floor ROOTFS [CGROUP2_DIR|-] [V1_DIR...]
+ *   floor [-x PROGRAM] [-w] ROOTFS [CGROUP2_DIR|-] [V1_DIR...]
  *
  * mkdir the cgroup directories (a cgroup2 one, used with CLONE_INTO_CGROUP, and any v1 ones), one
- * clone3 with the namespaces of the `crun spec` config (mount, pid, network, ipc, uts, cgroup); the
- * child joins the v1 directories (writes 0 to cgroup.procs, as rsrun's init does), makes / private,
+ * clone3 with the namespaces of the `crun spec` config (mount, pid, network, ipc, uts); the child
+ * joins the v1 directories (writes 0 to their `tasks`, as rsrun's init does: a task moving itself
+ * takes no global lock), makes / private,
  * binds ROOTFS onto itself, pivot_root()s into it, detaches the old root and exits; the parent waits
  * for it and removes the directories. No config parsing, no state, no /dev, no mounts inside the
  * container, no exec of a container process: the floor no runtime can go under on this kernel.
+ * With `-x PROGRAM` the child execs PROGRAM (a path inside ROOTFS, no arguments, empty environment)
+ * after pivot_root, as a container's process would: the floor of `run`, and of a lifecycle whose
+ * container runs /bin/true. With `-w` (the floor of `create` alone) the child, once set up, tells
+ * the parent through a pipe and waits (pause); the parent prints the child's pid and exits at once,
+ * leaving the child and the directories for the caller to end (bench/floor.sh par).
  *
  * No libc (like bench/rss.c), so the figure is syscalls and kernel work only: built with
  * `gcc -static -O2 -nostdlib -ffreestanding` by bench/build.sh. Exit status 0, or 100 + the step that
@@ -23,9 +29,12 @@
 #define SYS_open 2
 #define SYS_close 3
 #define SYS_wait4 61
+#define SYS_pause 34
+#define SYS_pipe2 293
 #define SYS_chdir 80
 #define SYS_mkdir 83
 #define SYS_rmdir 84
+#define SYS_execve 59
 #define SYS_pivot_root 155
 #define SYS_mount 165
 #define SYS_umount2 166
@@ -43,7 +52,6 @@
 #define SIGCHLD 17
 
 #define CLONE_NEWNS 0x00020000ULL
-#define CLONE_NEWCGROUP 0x02000000ULL
 #define CLONE_NEWUTS 0x04000000ULL
 #define CLONE_NEWIPC 0x08000000ULL
 #define CLONE_NEWPID 0x20000000ULL
@@ -87,9 +95,9 @@ static long check(int step, long r) {
     return r;
 }
 
-/* dir + "/cgroup.procs" into buf. */
+/* dir + "/tasks" into buf. */
 static const char *procs_path(char *buf, size_t cap, const char *dir) {
-    static const char tail[] = "/cgroup.procs";
+    static const char tail[] = "/tasks";
     size_t n = slen(dir);
     if (n + sizeof tail > cap) fail(1, -36);
     for (size_t i = 0; i < n; i++) buf[i] = dir[i];
@@ -127,7 +135,9 @@ static void cpuset_from_parent(const char *dir) {
     }
 }
 
-static int child(const char *rootfs, char **v1, int nv1) {
+static int ready_w = -1;
+
+static int child(const char *rootfs, char **v1, int nv1, const char *prog) {
     char path[4096];
     for (int i = 0; i < nv1; i++) {
         long fd = check(10, sys(SYS_open, procs_path(path, sizeof path, v1[i]), O_WRONLY | O_CLOEXEC, 0));
@@ -139,12 +149,36 @@ static int child(const char *rootfs, char **v1, int nv1) {
     check(14, sys(SYS_chdir, rootfs, 0, 0));
     check(15, sys(SYS_pivot_root, ".", ".", 0));
     check(16, sys(SYS_umount2, ".", MNT_DETACH, 0));
+    if (ready_w >= 0) {
+        check(18, sys(SYS_write, ready_w, "r", 1));
+        for (;;) sys(SYS_pause, 0, 0, 0);
+    }
+    if (prog) {
+        const char *argv[] = {prog, 0};
+        const char *envp[] = {0};
+        check(17, sys(SYS_execve, prog, argv, envp));
+    }
     return 0;
 }
 
 int floor_main(int argc, char **argv) {
+    const char *prog = 0;
+    int wait_mode = 0;
+    for (;;) {
+        if (argc > 2 && argv[1][0] == '-' && argv[1][1] == 'x' && argv[1][2] == 0) {
+            prog = argv[2];
+            argc -= 2;
+            argv += 2;
+        } else if (argc > 1 && argv[1][0] == '-' && argv[1][1] == 'w' && argv[1][2] == 0) {
+            wait_mode = 1;
+            argc -= 1;
+            argv += 1;
+        } else {
+            break;
+        }
+    }
     if (argc < 2) {
-        static const char usage[] = "usage: floor ROOTFS [CGROUP2_DIR|-] [V1_DIR...]\n";
+        static const char usage[] = "usage: floor [-x PROGRAM] [-w] ROOTFS [CGROUP2_DIR|-] [V1_DIR...]\n";
         sys(SYS_write, 2, usage, sizeof usage - 1);
         return 2;
     }
@@ -154,7 +188,7 @@ int floor_main(int argc, char **argv) {
     int nv1 = argc > 3 ? argc - 3 : 0;
 
     struct clone_args args = {0};
-    args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+    args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
     args.exit_signal = SIGCHLD;
     if (v2) {
         check(1, sys(SYS_mkdir, v2, 0755, 0));
@@ -166,8 +200,25 @@ int floor_main(int argc, char **argv) {
         cpuset_from_parent(v1[i]);
     }
 
+    int pfd[2] = {-1, -1};
+    if (wait_mode) {
+        check(19, sys(SYS_pipe2, pfd, O_CLOEXEC, 0));
+        ready_w = pfd[1];
+    }
     long pid = check(4, sys(SYS_clone3, &args, sizeof args, 0));
-    if (pid == 0) sys(SYS_exit_group, child(rootfs, v1, nv1), 0, 0);
+    if (pid == 0) sys(SYS_exit_group, child(rootfs, v1, nv1, prog), 0, 0);
+    if (wait_mode) {
+        char c;
+        if (sys(SYS_read, pfd[0], &c, 1) != 1) fail(20, -5);
+        char num[24];
+        int n = 0;
+        char rev[24];
+        for (long v = pid; v > 0; v /= 10) rev[n++] = (char)('0' + v % 10);
+        for (int i = 0; i < n; i++) num[i] = rev[n - 1 - i];
+        num[n++] = '\n';
+        sys(SYS_write, 1, num, n);
+        return 0;
+    }
     int status = 0;
     check(5, sys5(SYS_wait4, pid, (long)&status, 0, 0, 0));
 

@@ -147,7 +147,11 @@ pub fn init(path: Option<&str>, verb: &'static str) -> Result<()> {
     let fd = open(path, s).context(format_args!("open trace file {path}"))?;
     s.file = fd.into_raw_fd();
     let handed = handed_counter(s);
-    s.tracepoint = tracepoint(s).unwrap_or(0);
+    // RSRUN_TRACE_SYSCALLS=0: times only. Each process that opens a counter when no other has one
+    // open makes the kernel switch the raw_syscalls tracepoint on, and the last to close it off
+    // again, ~10 ms each way on a 2-CPU VM (docs/trace.md, "Cost").
+    let count = crate::rt::getenv(b"RSRUN_TRACE_SYSCALLS").is_none_or(|v| v != b"0");
+    s.tracepoint = if count { tracepoint(s).unwrap_or(0) } else { 0 };
     s.pid = rustix::process::getpid().as_raw_nonzero().get();
     s.own += 1;
     // execve and the allocator's first mmap came before.
@@ -330,8 +334,12 @@ fn event(name: Option<&str>, start: Mark, extra: u64) {
 /// The clock and the counter, read in that order: the counter's value includes both reads.
 fn mark() -> Mark {
     let s = st();
-    let t = syscalls::time::clock_gettime(syscalls::time::ClockId::Monotonic).unwrap_or_default();
-    s.own += 1;
+    // CLOCK_MONOTONIC (1) through the vDSO: no syscall; else the syscall, counted as the tracing's.
+    let (sec, nsec) = crate::rt::vdso::clock_gettime(1).unwrap_or_else(|| {
+        s.own += 1;
+        let t = syscalls::time::clock_gettime(syscalls::time::ClockId::Monotonic).unwrap_or_default();
+        (t.tv_sec, t.tv_nsec)
+    });
     let mut count = 0;
     if s.perf > 0 {
         // SAFETY: the counter's fd stays open until the process ends or execs.
@@ -342,7 +350,7 @@ fn mark() -> Mark {
         }
         s.own += 1;
     }
-    Mark { ns: t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64, count, own: s.own }
+    Mark { ns: sec as u64 * 1_000_000_000 + nsec as u64, count, own: s.own }
 }
 
 fn push(parts: &[&[u8]]) {

@@ -137,6 +137,40 @@ fn off_writes_nothing_and_makes_no_tracing_syscall() {
     assert!(!entries.iter().any(|n| n.to_string_lossy().ends_with(".json")), "{entries:?}");
 }
 
+/// RSRUN_TRACE_SYSCALLS=0: the same timeline with every count null, and no syscall counter opened
+/// (perf_event_open switches the kernel's raw_syscalls tracepoint on and off, ~10 ms each way).
+#[test]
+fn times_only_opens_no_counter() {
+    require_root();
+    if !have("strace") {
+        skip("no strace");
+        return;
+    }
+    let bundle = Bundle::new();
+    bundle.args(&["true"]);
+    let rt = Runtime::rsrun();
+    let id = unique_id("trace-times");
+    let leaks = LeakCheck::new(&rt, &bundle, &id);
+    rt.track(&id);
+    let f = trace_file(&rt, "times.json");
+    let s = trace_file(&rt, "times.txt");
+    let (bin, root, b) = (rt.bin().to_str().unwrap(), rt.root().to_str().unwrap(), bundle.path().to_str().unwrap());
+    let script = format!("R='{bin} --root {root}'; $R create --bundle {b} {id} && $R start {id} && $R delete -f {id}");
+    let mut c = Command::new("strace");
+    c.args(["-f", "-qq", "-e", "signal=none", "-e", "trace=perf_event_open", "-o", s.to_str().unwrap()]);
+    c.args(["sh", "-c", &script]).env("RSRUN_TRACE", &f).env("RSRUN_TRACE_SYSCALLS", "0");
+    run_command(&mut c, None, timeout()).assert_ok();
+    leaks.assert_clean();
+    assert_eq!(fs::read_to_string(&s).unwrap().trim(), "", "a counter was opened");
+    let text = fs::read_to_string(&f).unwrap();
+    let out = check(&f, None, &[]);
+    assert!(out.success(), "{out}\n{text}");
+    for name in ["rsrun create", "container init", "rsrun start", "rsrun delete"] {
+        assert!(out.stdout.contains(name), "no {name}: {out}");
+    }
+    assert!(text.contains("\"syscalls\":null") && !text.contains("\"syscalls\":1"), "{text}");
+}
+
 /// A trace file that cannot be opened: one line naming it, exit 1, no container, nothing left.
 #[test]
 fn bad_trace_path_is_a_clear_error_with_nothing_left() {

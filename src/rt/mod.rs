@@ -6,6 +6,7 @@ pub mod io;
 pub mod path;
 pub mod table;
 pub mod time;
+pub mod vdso;
 
 pub use path::{CPath, cs};
 

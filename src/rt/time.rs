@@ -1,7 +1,7 @@
 //! Wall-clock time and RFC 3339 timestamps (log lines, `created` in state.json).
 //!
-//! The clock is read with `syscalls::time::clock_gettime`, a plain syscall (rustix's goes through
-//! the vDSO, which without libc costs an auxv lookup first).
+//! The clock is read through the vDSO (rt/vdso.rs: no syscall), else with
+//! `syscalls::time::clock_gettime`, a plain syscall.
 
 /// Seconds and nanoseconds since the Unix epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,6 +12,10 @@ pub struct Timespec {
 
 /// The current wall-clock time; a zero time if the clock cannot be read (it always can).
 pub fn realtime() -> Timespec {
+    // CLOCK_REALTIME is 0.
+    if let Some((sec, nsec)) = super::vdso::clock_gettime(0) {
+        return Timespec { sec, nsec: nsec as u32 };
+    }
     match syscalls::time::clock_gettime(syscalls::time::ClockId::Realtime) {
         Ok(t) => Timespec { sec: t.tv_sec, nsec: t.tv_nsec as u32 },
         Err(_) => Timespec { sec: 0, nsec: 0 },
