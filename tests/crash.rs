@@ -82,7 +82,16 @@ fn create_killed_after_ready_before_its_state() {
     let create = rt.command(&["create", "--bundle", bundle.path().to_str().unwrap(), &id]);
     let out = inject(&create, &point, Action::Kill, false, &io);
     assert_eq!(out.signal, Some(SIGKILL), "{out}");
-    let procs = processes_of(&id);
+    // The init sent "ready" before create's rename, and then reads the exec fifo: on a busy machine
+    // it may not be blocked there yet when create is killed (seen once in a full CI run).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let procs = loop {
+        let procs = processes_of(&id);
+        if (procs.len() == 1 && procs[0].on_exec_fifo) || Instant::now() > deadline {
+            break procs;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
     assert!(procs.len() == 1 && procs[0].on_exec_fifo, "the init should wait on the exec fifo: {procs:?}");
     // The state was written to state.json.tmp over the creation record, not renamed into place:
     // state.json is still the empty claim of the state directory (state/mod.rs).
