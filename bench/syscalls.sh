@@ -62,7 +62,10 @@ for rt in $(default_runtimes "$@"); do
   max=0
   i=0
   while [ $i -lt "$ROUNDS" ]; do
-    strace -f -o "$f" "$OUT/rss" -q \
+    # Default signal dispositions: the container's init resets each signal its caller left ignored
+    # (one rt_sigaction each: a background job of a non-interactive shell, as CI may run this, has
+    # SIGINT and SIGQUIT ignored), which would make the count depend on how this script was started.
+    env --default-signal strace -f -o "$f" "$OUT/rss" -q \
       "$bin" --root "$root" create --bundle "$BUNDLE" "$id" :: \
       "$bin" --root "$root" start "$id" :: \
       "$bin" --root "$root" delete -f "$id" >/dev/null
