@@ -239,7 +239,7 @@ floor_cell() {
   [ -n "$v" ] || { FLOOR_CELL=' - |'; return; }
   # shellcheck disable=SC2086
   set -- $v "$2"
-  case "$3" in
+  case "${3:-}" in
     time) FLOOR_CELL=" $(ms "$1") ms ($(ratio "$1" "$2")x) |" ;;
     par) FLOOR_CELL=" $(awk -v s="$1" -v n="$PAR" 'BEGIN { printf "%.0f", n / s }')/s ($(ratio "$2" "$1")x) |" ;;
     *) FLOOR_CELL=" $1 |" ;;
