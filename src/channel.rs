@@ -1,7 +1,7 @@
 //! The socket between `create` (parent) and the container init (child) while the container is set up.
 //!
 //! A SOCK_SEQPACKET socketpair: each message is one datagram, a tag byte plus payload, so no framing.
-//! Child -> parent: `Ready(start_time)`, `Error(msg)`, `RuntimeHooks` (run prestart/createRuntime now, before
+//! Child -> parent: `Ready`, `Error(msg)`, `RuntimeHooks` (run prestart/createRuntime now, before
 //! pivot_root), `InitPid(pid)` (a PID namespace joined by path made one more fork; this is the real
 //! init), `SeccompFd(fd)`, `Console(fd)` (the pty master, with process.terminal). Parent -> child:
 //! `Go(pid)` (uid/gid maps written, cgroups joined; the init's pid as the host sees it, for hook
@@ -32,9 +32,8 @@ const CONSOLE_FD: u8 = b'T';
 const MAX_MSG: usize = 4096;
 
 pub enum Msg {
-    /// Set up and waiting for `start`, with the init's start time as its /proc/self/stat showed it
-    /// (clock ticks after boot; 0 when it could not tell, and create reads /proc/<pid>/stat).
-    Ready(u64),
+    /// Set up and waiting for `start`.
+    Ready,
     Error(Vec<u8>),
     RuntimeHooks,
     InitPid(i32),
@@ -83,11 +82,7 @@ impl Channel {
     pub fn send(&self, msg: &Msg) -> Result<()> {
         let mut buf = [0u8; MAX_MSG];
         let len = match msg {
-            Msg::Ready(start_time) => {
-                buf[0] = READY;
-                buf[1..9].copy_from_slice(&start_time.to_ne_bytes());
-                9
-            }
+            Msg::Ready => tag(&mut buf, READY),
             Msg::RuntimeHooks => tag(&mut buf, RUNTIME_HOOKS),
             Msg::HooksDone => tag(&mut buf, HOOKS_DONE),
             Msg::CgroupsReady => tag(&mut buf, CGROUPS_READY),
@@ -159,7 +154,7 @@ pub fn decode(data: &[u8], passed: Option<OwnedFd>) -> Result<Msg> {
     let pid = |b: &[u8]| b.get(1..5).and_then(|p| p.try_into().ok()).map(i32::from_ne_bytes);
     Ok(match (data.len(), data.first().copied()) {
         (0, _) => Msg::Closed,
-        (9, Some(READY)) => Msg::Ready(data.get(1..9).and_then(|t| t.try_into().ok()).map_or(0, u64::from_ne_bytes)),
+        (_, Some(READY)) => Msg::Ready,
         (_, Some(RUNTIME_HOOKS)) => Msg::RuntimeHooks,
         (_, Some(HOOKS_DONE)) => Msg::HooksDone,
         (_, Some(CGROUPS_READY)) => Msg::CgroupsReady,
@@ -199,10 +194,7 @@ mod tests {
     #[test]
     fn decode_accepts_what_send_writes_and_nothing_else() {
         assert!(matches!(decode(b"", None), Ok(Msg::Closed)));
-        let t = 0x0102_0304_0506_0708u64.to_ne_bytes();
-        assert!(matches!(decode(&[&b"R"[..], &t].concat(), None), Ok(Msg::Ready(0x0102_0304_0506_0708))));
-        assert!(decode(b"R", None).is_err());
-        assert!(decode(b"Rxyz", None).is_err());
+        assert!(matches!(decode(b"R", None), Ok(Msg::Ready)));
         let pid = 0x0102_0304i32.to_ne_bytes();
         assert!(matches!(decode(&[&b"P"[..], &pid].concat(), None), Ok(Msg::InitPid(0x0102_0304))));
         assert!(matches!(decode(&[&b"G"[..], &pid].concat(), None), Ok(Msg::Go(0x0102_0304))));

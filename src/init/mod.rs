@@ -159,12 +159,8 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
         }
     }
 
-    // The caller's ignored signals back to the default; the same read of /proc/self/stat is the
-    // init's start time for state.json (create reads it itself when it is 0: the read failed, or a
-    // time namespace shows the init an offset start time).
-    let own = process::reset_ignored_signals();
-    let time_ns = ctx.spec.linux.as_ref().is_some_and(|l| l.namespaces.iter().any(|n| n.kind == crate::spec::NsType::Time));
-    let start_time = own.filter(|_| !time_ns).map_or(0, |s| s.start_time);
+    // The caller's ignored signals back to the default.
+    process::reset_ignored_signals();
 
     let hook_state = |status: Status| {
         let mut w = crate::json::Writer::new();
@@ -206,7 +202,7 @@ fn init(ctx: &Context, l: &Launch) -> Result<Infallible> {
     drop(p);
 
     let p = crate::trace::phase("exec wait");
-    l.chan.send(&Msg::Ready(start_time))?;
+    l.chan.send(&Msg::Ready)?;
     // `start` may never come (delete kills a created container here): what is traced so far is
     // written now.
     crate::trace::flush();

@@ -372,19 +372,17 @@ fn verify_cwd() -> Result<()> {
 }
 
 /// Signals the caller left ignored (SIG_IGN survives execve: SIGPIPE from a supervisor, SIGHUP
-/// from `nohup`) go back to the default, as runc and crun give the container's process; read from
-/// /proc/self/stat while it is still the host's /proc (none reset when it cannot be read: the
-/// process then inherits them, as before). That file shows signals 1-31 only: an ignored real-time
-/// signal, which runc and crun reset too, stays ignored (reading /proc/self/status as well would
-/// cost every create two syscalls more). Returns that read, whose start time create records
-/// instead of reading /proc/<pid>/stat itself.
-pub fn reset_ignored_signals() -> Option<crate::state::ProcStat> {
-    let own = crate::state::own_proc_stat()?;
-    if own.ignored != 0 {
+/// from `nohup`, SIGINT and SIGQUIT for a shell's background job) go back to the default, as runc
+/// and crun give the container's process: all 64, from the SigIgn line of /proc/self/status, read
+/// while /proc is still the host's (none reset when it cannot be read: the process then inherits
+/// them, as before). One open and one read, and one rt_sigaction per ignored signal.
+pub fn reset_ignored_signals() {
+    if let Some(ignored) = crate::state::own_ignored_signals()
+        && ignored != 0
+    {
         // An error leaves the rest ignored, as without this; nothing to report it to yet.
-        let _ = syscalls::signal::reset_ignored(syscalls::signal::SigSet::from_bits(own.ignored));
+        let _ = syscalls::signal::reset_ignored(syscalls::signal::SigSet::from_bits(ignored));
     }
-    Some(own)
 }
 
 /// PR_SET_DUMPABLE 0, right after clone3 in the child: until execve, nobody (not even a process of

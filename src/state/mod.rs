@@ -27,7 +27,7 @@ mod status;
 
 pub use creating::{CREATING, Record, salvage};
 pub use record::State;
-pub use status::{ProcStat, Status, own_proc_stat, parse_stat, proc_stat};
+pub use status::{ProcStat, Status, own_ignored_signals, parse_stat, proc_stat};
 
 use crate::error::{Context, Error, Result};
 use crate::rt::cs;

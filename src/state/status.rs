@@ -70,14 +70,24 @@ pub struct ProcStat {
     pub state: u8,
     /// Field 22: start time in clock ticks after boot.
     pub start_time: u64,
-    /// Field 33: the signals the process ignores (SIG_IGN), bit `n - 1` for signal `n`.
-    pub ignored: u64,
 }
 
-/// Reads /proc/self/stat (the calling process, as the /proc in its mount namespace shows it); None
-/// if it cannot be read or parsed.
-pub fn own_proc_stat() -> Option<ProcStat> {
-    parse_stat(&crate::rt::io::read_at(rustix::fs::CWD, "/proc/self/stat").ok()?)
+/// The signals the calling process ignores, all 64 (bit `n - 1` for signal `n`), from the SigIgn
+/// line of /proc/self/status (as the /proc in its mount namespace shows it; /proc/<pid>/stat has
+/// only 1-31); None if it cannot be read or parsed.
+pub fn own_ignored_signals() -> Option<u64> {
+    parse_sig_ign(&crate::rt::io::read_at(rustix::fs::CWD, "/proc/self/status").ok()?)
+}
+
+/// The value of the "SigIgn:" line of a /proc/<pid>/status text (16 hex digits).
+pub fn parse_sig_ign(status: &[u8]) -> Option<u64> {
+    let at = status.windows(8).position(|w| w == b"\nSigIgn:")? + 8;
+    let hex = status[at..].split(|&b| b == b'\n').next()?;
+    let hex = core::str::from_utf8(hex).ok()?.trim();
+    if hex.is_empty() || hex.len() > 16 {
+        return None;
+    }
+    u64::from_str_radix(hex, 16).ok()
 }
 
 /// Reads /proc/<pid>/stat; None if there is no such process.
@@ -100,8 +110,7 @@ pub fn parse_stat(line: &[u8]) -> Option<ProcStat> {
     let mut fields = line[close + 1..].split(|&b| b == b' ' || b == b'\n').filter(|f| !f.is_empty());
     let state = *fields.next()?.first()?; // field 3
     let start_time = decimal(fields.nth(18)?)?; // field 22
-    let ignored = decimal(fields.nth(10)?)?; // field 33
-    Some(ProcStat { state, start_time, ignored })
+    Some(ProcStat { state, start_time })
 }
 
 fn decimal(field: &[u8]) -> Option<u64> {
@@ -114,16 +123,26 @@ mod tests {
 
     fn line(comm: &str, state: char, start: u64) -> Vec<u8> {
         let mut s = format!("1234 ({comm}) {state} 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 ");
-        // Fields 23-52; 33 (sigignore) is 4097: SIGHUP and SIGPIPE.
+        // Fields 23-52.
         s.push_str(&format!("{start} 2510848 150 18446744073709551615 1 1 0 0 0 0 0 4097 0 17 1 0 0 0 0 0\n"));
         s.into_bytes()
+    }
+
+    #[test]
+    fn sig_ign_line() {
+        let status = b"Name:\tsh\nSigBlk:\t0000000000000000\nSigIgn:\t0000001000001001\nSigCgt:\t0\n";
+        assert_eq!(parse_sig_ign(status), Some(0x1000001001), "SIGHUP, SIGPIPE and signal 37");
+        assert_eq!(parse_sig_ign(b"Name:\tsh\nSigIgn:\t0000000000000000\n"), Some(0));
+        assert_eq!(parse_sig_ign(b"Name:\tsh\nSigIgn:\t\n"), None);
+        assert_eq!(parse_sig_ign(b"Name:\tsh\nSigIgn:\tzz\n"), None);
+        assert_eq!(parse_sig_ign(b"SigIgn:\t1\n"), None, "not at a line start");
     }
 
     #[test]
     fn odd_command_names() {
         for comm in ["sh", "a b", "x) S 1 2 3", ") ) (", "", "((", "9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9"] {
             let ps = parse_stat(&line(comm, 'S', 987654321)).unwrap_or_else(|| panic!("{comm:?}"));
-            assert_eq!(ps, ProcStat { state: b'S', start_time: 987654321, ignored: 4097 }, "{comm:?}");
+            assert_eq!(ps, ProcStat { state: b'S', start_time: 987654321 }, "{comm:?}");
         }
         assert_eq!(parse_stat(&line("z", 'Z', 5)).unwrap().state, b'Z');
     }
