@@ -32,6 +32,38 @@ fn trace_file(rt: &Runtime, name: &str) -> PathBuf {
     rt.base().join(name)
 }
 
+/// A `true` container whose lifecycle a test runs under strace (tracked, leaks checked); None,
+/// after saying "skipped", without strace.
+struct StraceCase {
+    bundle: Bundle,
+    rt: Runtime,
+    id: String,
+    leaks: LeakCheck,
+}
+
+impl StraceCase {
+    fn new(name: &str) -> Option<StraceCase> {
+        require_root();
+        if !have("strace") {
+            skip("no strace");
+            return None;
+        }
+        let bundle = Bundle::new();
+        bundle.args(&["true"]);
+        let rt = Runtime::rsrun();
+        let id = unique_id(name);
+        let leaks = LeakCheck::new(&rt, &bundle, &id);
+        rt.track(&id);
+        Some(StraceCase { bundle, rt, id, leaks })
+    }
+
+    /// The start of a shell script, `R='BIN --root ROOT'; `, and the bundle's path.
+    fn shell(&self) -> (String, &str) {
+        let (bin, root) = (self.rt.bin().to_str().unwrap(), self.rt.root().to_str().unwrap());
+        (format!("R='{bin} --root {root}'; "), self.bundle.path().to_str().unwrap())
+    }
+}
+
 /// create with --trace, start with RSRUN_TRACE only, delete (of the stopped container) with
 /// --trace: one file, four processes, every phase nested in its process and in lifecycle order.
 #[test]
@@ -73,33 +105,22 @@ fn flag_and_env_trace_a_lifecycle_into_one_file() {
 /// strace's count of that process, within TOLERANCE.
 #[test]
 fn syscall_counts_agree_with_strace() {
-    require_root();
-    if !have("strace") {
-        skip("no strace");
-        return;
-    }
-    let bundle = Bundle::new();
-    bundle.args(&["true"]);
-    let rt = Runtime::rsrun();
-    let id = unique_id("trace-strace");
-    let leaks = LeakCheck::new(&rt, &bundle, &id);
-    rt.track(&id);
-    let f = trace_file(&rt, "strace.json");
-    let s = trace_file(&rt, "strace.txt");
-    let (bin, root, b) = (rt.bin().to_str().unwrap(), rt.root().to_str().unwrap(), bundle.path().to_str().unwrap());
-    let t = f.to_str().unwrap();
+    let Some(case) = StraceCase::new("trace-strace") else { return };
+    let f = trace_file(&case.rt, "strace.json");
+    let s = trace_file(&case.rt, "strace.txt");
+    let ((r, b), t, id) = (case.shell(), f.to_str().unwrap(), &case.id);
     // The container's `true` must have run (and its init written its last events) before delete:
     // wait for "stopped" with untraced `state` calls (processes the trace does not know are not
     // compared).
     let script = format!(
-        "R='{bin} --root {root}'; $R --trace {t} create --bundle {b} {id} && $R --trace {t} start {id} && \
+        "{r}$R --trace {t} create --bundle {b} {id} && $R --trace {t} start {id} && \
          for i in $(seq 200); do $R state {id} | grep -q '\"stopped\"' && break; sleep 0.05; done && \
          $R --trace {t} delete {id}"
     );
     let mut c = Command::new("strace");
     c.args(["-f", "-qq", "-o", s.to_str().unwrap(), "sh", "-c", &script]);
     run_command(&mut c, None, timeout()).assert_ok();
-    leaks.assert_clean();
+    case.leaks.assert_clean();
     let out = check(&f, Some(&s), &[]);
     assert!(out.success(), "{out}\n{}", fs::read_to_string(&f).unwrap());
     // The counts exist (tracefs and perf_event_open work here as root).
@@ -109,31 +130,19 @@ fn syscall_counts_agree_with_strace() {
 /// Off (no flag, RSRUN_TRACE unset or empty): no file, and not one tracing syscall.
 #[test]
 fn off_writes_nothing_and_makes_no_tracing_syscall() {
-    require_root();
-    if !have("strace") {
-        skip("no strace");
-        return;
-    }
-    let bundle = Bundle::new();
-    bundle.args(&["true"]);
-    let rt = Runtime::rsrun();
-    let id = unique_id("trace-off");
-    let leaks = LeakCheck::new(&rt, &bundle, &id);
-    rt.track(&id);
-    let s = trace_file(&rt, "off.txt");
-    let (bin, root, b) = (rt.bin().to_str().unwrap(), rt.root().to_str().unwrap(), bundle.path().to_str().unwrap());
-    let script = format!(
-        "R='{bin} --root {root}'; $R create --bundle {b} {id} && RSRUN_TRACE= $R start {id} && $R delete -f {id}"
-    );
+    let Some(case) = StraceCase::new("trace-off") else { return };
+    let s = trace_file(&case.rt, "off.txt");
+    let ((r, b), id) = (case.shell(), &case.id);
+    let script = format!("{r}$R create --bundle {b} {id} && RSRUN_TRACE= $R start {id} && $R delete -f {id}");
     let mut c = Command::new("strace");
     // (flock and readlink are rsrun's own or busybox's: the tracing's are perf_event_open and fsopen.)
     c.args(["-f", "-qq", "-e", "signal=none", "-e", "trace=perf_event_open,fsopen", "-o", s.to_str().unwrap()]);
     c.args(["sh", "-c", &script]).env_remove("RSRUN_TRACE");
     run_command(&mut c, None, timeout()).assert_ok();
-    leaks.assert_clean();
+    case.leaks.assert_clean();
     let calls = fs::read_to_string(&s).unwrap();
     assert_eq!(calls.trim(), "", "tracing syscalls while off");
-    let entries: Vec<_> = fs::read_dir(rt.base()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    let entries: Vec<_> = fs::read_dir(case.rt.base()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     assert!(!entries.iter().any(|n| n.to_string_lossy().ends_with(".json")), "{entries:?}");
 }
 
@@ -141,26 +150,16 @@ fn off_writes_nothing_and_makes_no_tracing_syscall() {
 /// (perf_event_open switches the kernel's raw_syscalls tracepoint on and off, ~10 ms each way).
 #[test]
 fn times_only_opens_no_counter() {
-    require_root();
-    if !have("strace") {
-        skip("no strace");
-        return;
-    }
-    let bundle = Bundle::new();
-    bundle.args(&["true"]);
-    let rt = Runtime::rsrun();
-    let id = unique_id("trace-times");
-    let leaks = LeakCheck::new(&rt, &bundle, &id);
-    rt.track(&id);
-    let f = trace_file(&rt, "times.json");
-    let s = trace_file(&rt, "times.txt");
-    let (bin, root, b) = (rt.bin().to_str().unwrap(), rt.root().to_str().unwrap(), bundle.path().to_str().unwrap());
-    let script = format!("R='{bin} --root {root}'; $R create --bundle {b} {id} && $R start {id} && $R delete -f {id}");
+    let Some(case) = StraceCase::new("trace-times") else { return };
+    let f = trace_file(&case.rt, "times.json");
+    let s = trace_file(&case.rt, "times.txt");
+    let ((r, b), id) = (case.shell(), &case.id);
+    let script = format!("{r}$R create --bundle {b} {id} && $R start {id} && $R delete -f {id}");
     let mut c = Command::new("strace");
     c.args(["-f", "-qq", "-e", "signal=none", "-e", "trace=perf_event_open", "-o", s.to_str().unwrap()]);
     c.args(["sh", "-c", &script]).env("RSRUN_TRACE", &f).env("RSRUN_TRACE_SYSCALLS", "0");
     run_command(&mut c, None, timeout()).assert_ok();
-    leaks.assert_clean();
+    case.leaks.assert_clean();
     assert_eq!(fs::read_to_string(&s).unwrap().trim(), "", "a counter was opened");
     let text = fs::read_to_string(&f).unwrap();
     let out = check(&f, None, &[]);
