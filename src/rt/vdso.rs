@@ -1,4 +1,4 @@
-//! The kernel's vDSO: `clock_gettime` and `getcpu` without a syscall.
+//! The kernel's vDSO: `clock_gettime` without a syscall.
 //!
 //! Without libc nobody has looked the vDSO up for us. The kernel maps it into every process as a
 //! small ELF shared object and gives its address in the auxiliary vector (AT_SYSINFO_EHDR); its
@@ -17,7 +17,6 @@ const NOT_LOOKED_UP: usize = 0;
 const ABSENT: usize = 1;
 
 static CLOCK_GETTIME: Slot = Slot(AtomicUsize::new(NOT_LOOKED_UP));
-static GETCPU: Slot = Slot(AtomicUsize::new(NOT_LOOKED_UP));
 
 impl Slot {
     fn get(&self, name: &[u8]) -> Option<usize> {
@@ -47,15 +46,6 @@ pub fn clock_gettime(clock: i32) -> Option<(i64, i64)> {
     // `int (clockid_t, struct __kernel_timespec *)`; `ts` is a writable timespec (two i64).
     let f: extern "C" fn(i32, *mut i64) -> i32 = unsafe { core::mem::transmute(f) };
     (f(clock, ts.as_mut_ptr()) == 0).then_some((ts[0], ts[1]))
-}
-
-/// The CPU the caller runs on (already stale when returned: a hint), through the vDSO's getcpu.
-pub fn getcpu() -> Option<u32> {
-    let f = GETCPU.get(b"__vdso_getcpu")?;
-    let mut cpu = 0u32;
-    // SAFETY: `long (unsigned *cpu, unsigned *node, void *cache)`; node and cache may be NULL.
-    let f: extern "C" fn(*mut u32, *mut u32, *mut u8) -> i64 = unsafe { core::mem::transmute(f) };
-    (f(&mut cpu, core::ptr::null_mut(), core::ptr::null_mut()) == 0).then_some(cpu)
 }
 
 /// The address of the function `name` in the ELF image at `base`: through PT_DYNAMIC's DT_SYMTAB,
@@ -120,9 +110,9 @@ unsafe fn lookup(base: usize, name: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     /// The test binary links libc, whose getauxval finds the same vDSO: the lookup must agree
-    /// with the kernel's clock and CPU.
+    /// with the kernel's clock.
     #[test]
-    fn finds_clock_gettime_and_getcpu() {
+    fn finds_clock_gettime() {
         unsafe extern "C" {
             fn getauxval(t: u64) -> u64;
         }
@@ -131,16 +121,11 @@ mod tests {
         assert_ne!(base, 0, "no vDSO");
         // SAFETY: the kernel's vDSO image.
         let f = unsafe { super::lookup(base, b"__vdso_clock_gettime") }.expect("__vdso_clock_gettime");
-        let g = unsafe { super::lookup(base, b"__vdso_getcpu") }.expect("__vdso_getcpu");
         assert!(unsafe { super::lookup(base, b"__vdso_no_such_function") }.is_none());
         let f: extern "C" fn(i32, *mut i64) -> i32 = unsafe { core::mem::transmute(f) };
         let mut ts = [0i64; 2];
         assert_eq!(f(0, ts.as_mut_ptr()), 0);
         let sys = syscalls::time::clock_gettime(syscalls::time::ClockId::Realtime).unwrap();
         assert!((sys.tv_sec - ts[0]).abs() <= 1, "vDSO {} vs syscall {}", ts[0], sys.tv_sec);
-        let g: extern "C" fn(*mut u32, *mut u32, *mut u8) -> i64 = unsafe { core::mem::transmute(g) };
-        let mut cpu = u32::MAX;
-        assert_eq!(g(&mut cpu, core::ptr::null_mut(), core::ptr::null_mut()), 0);
-        assert!(cpu < 4096);
     }
 }
