@@ -46,19 +46,6 @@ for rt in "$@"; do
 done
 [ -n "$bins" ] || { echo "no runtime installed" >&2; exit 1; }
 "$BENCH/build.sh"
-# The floor's arguments: every cgroup hierarchy of this host (as floor.sh), under a name of its own.
-floor_dirs() {
-  v2=- v1=
-  while read -r mp fstype; do
-    case $fstype in
-      cgroup2) v2=$mp/$1 ;;
-      cgroup) v1="$v1 $mp/$1" ;;
-    esac
-  done <<EOT
-$(awk '{ for (i = 7; $i != "-"; i++); print $5, $(i + 1) }' /proc/self/mountinfo | awk '$2 ~ /^cgroup2?$/' | sort -u)
-EOT
-  echo "$v2$v1"
-}
 CRUN=$(command -v crun || true)
 R=$OUT/compare-results
 : > "$R"

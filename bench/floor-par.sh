@@ -18,28 +18,13 @@ N=${N:-64}
 ROUNDS=${ROUNDS:-5}
 [ $# -gt 0 ] || set -- "$REPO/target/release/rsrun" crun
 
-# Every cgroup hierarchy of this host (as bench/floor.sh): the cgroup2 mount and each v1 mount.
-mounts=$(awk '{ for (i = 7; $i != "-"; i++); print $5, $(i + 1) }' /proc/self/mountinfo | awk '$2 ~ /^cgroup2?$/' | sort -u)
-dirs_for() { # name -> "V2 V1..." argument list of floor
-  v2=- v1=
-  while read -r mp fstype; do
-    case $fstype in
-      cgroup2) v2=$mp/$1 ;;
-      cgroup) v1="$v1 $mp/$1" ;;
-    esac
-  done <<EOT
-$mounts
-EOT
-  echo "$v2$v1"
-}
-
 now_ns() { date +%s%N; }
 
 floor_round() { # -> seconds for N floor -w at once
   : > "$OUT/floor-par-pids"
   t0=$(now_ns)
   # shellcheck disable=SC2046
-  seq "$N" | xargs -P "$N" -I{} "$OUT/floor" -w "$BUNDLE/rootfs" $(dirs_for "rsrun-floor-par-$$-{}") \
+  seq "$N" | xargs -P "$N" -I{} "$OUT/floor" -w "$BUNDLE/rootfs" $(floor_dirs "rsrun-floor-par-$$-{}") \
     >> "$OUT/floor-par-pids" 2>"$OUT/floor-par-err" || { echo "floor -w failed:" >&2; cat "$OUT/floor-par-err" >&2; }
   t1=$(now_ns)
   # End the children (ours, by pid), then remove their directories.
@@ -49,7 +34,7 @@ floor_round() { # -> seconds for N floor -w at once
   done
   i=1
   while [ $i -le "$N" ]; do
-    for d in $(dirs_for "rsrun-floor-par-$$-$i"); do
+    for d in $(floor_dirs "rsrun-floor-par-$$-$i"); do
       [ "$d" = - ] && continue
       n=0
       while [ -d "$d" ] && ! rmdir "$d" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.01; n=$((n + 1)); done

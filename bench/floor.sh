@@ -20,23 +20,13 @@ WARMUP=${WARMUP:-10}
 [ $# -gt 0 ] || set -- "$REPO/target/release/rsrun" crun
 runtimes="$*"   # paths without spaces, as every bench script assumes
 
-# Every cgroup hierarchy of this host, as rsrun uses them: the cgroup2 mount (CLONE_INTO_CGROUP)
-# and each v1 mount (joined by the child).
-name=rsrun-floor-$$
-v2=-
-v1=
-while read -r mp fstype; do
-  case $fstype in
-    cgroup2) v2=$mp/$name ;;
-    cgroup) v1="$v1 $mp/$name" ;;
-  esac
-done <<EOT
-$(awk '{ for (i = 7; $i != "-"; i++); print $5, $(i + 1) }' /proc/self/mountinfo | awk '$2 ~ /^cgroup2?$/' | sort -u)
-EOT
-floor="$OUT/floor $BUNDLE/rootfs $v2$v1"
+dirs=$(floor_dirs "rsrun-floor-$$")
+floor="$OUT/floor $BUNDLE/rootfs $dirs"
 echo "floor: $floor"
-"$OUT/floor" "$BUNDLE/rootfs" $v2 $v1 || { echo "floor failed" >&2; exit 1; }
-strace -f -c -o "$OUT/strace-floor.txt" "$OUT/floor" "$BUNDLE/rootfs" $v2 $v1
+# shellcheck disable=SC2086
+"$OUT/floor" "$BUNDLE/rootfs" $dirs || { echo "floor failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+strace -f -c -o "$OUT/strace-floor.txt" "$OUT/floor" "$BUNDLE/rootfs" $dirs
 echo "floor syscalls: $(awk '$NF == "total" { print $4 }' "$OUT/strace-floor.txt")"
 
 names="--command-name floor"
@@ -63,7 +53,7 @@ jq -r '
 ' "$OUT/floor.json" | awk -F '\t' '{ printf "  %-10s %9s %10s %8s %9s\n", $1, $2, $3, $4, $5 }'
 
 # The floor of `run`: the same, and the child execs /bin/true; beside each runtime's `run`.
-floor_x="$OUT/floor -x /bin/true $BUNDLE/rootfs $v2$v1"
+floor_x="$OUT/floor -x /bin/true $BUNDLE/rootfs $dirs"
 names="--command-name floor-x"
 set --
 for rt in $runtimes; do

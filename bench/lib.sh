@@ -47,3 +47,19 @@ runtime_root() {
 default_runtimes() {
   if [ $# -gt 0 ]; then echo "$@"; else echo crun runc; fi
 }
+
+# The floor's cgroup arguments for directories named NAME: "CGROUP2_DIR V1_DIR..." (or "- V1_DIR...")
+# for every cgroup hierarchy of this host, as rsrun uses them (the cgroup2 mount for
+# CLONE_INTO_CGROUP, each v1 mount joined by the child).
+floor_dirs() {
+  fv2=- fv1=
+  while read -r mp fstype; do
+    case $fstype in
+      cgroup2) fv2=$mp/$1 ;;
+      cgroup) fv1="$fv1 $mp/$1" ;;
+    esac
+  done <<EOT
+$(awk '{ for (i = 7; $i != "-"; i++); print $5, $(i + 1) }' /proc/self/mountinfo | awk '$2 ~ /^cgroup2?$/' | sort -u)
+EOT
+  echo "$fv2$fv1"
+}
