@@ -154,7 +154,14 @@ fn times_only_opens_no_counter() {
     let f = trace_file(&case.rt, "times.json");
     let s = trace_file(&case.rt, "times.txt");
     let ((r, b), id) = (case.shell(), &case.id);
-    let script = format!("{r}$R create --bundle {b} {id} && $R start {id} && $R delete -f {id}");
+    // The init writes its root event just before it execs `true`: wait for "stopped" (untraced
+    // `state` calls) so delete cannot kill it before that (a `delete -f` right after start did,
+    // once in a CI run).
+    let script = format!(
+        "{r}$R create --bundle {b} {id} && $R start {id} && \
+         for i in $(seq 200); do RSRUN_TRACE= $R state {id} | grep -q '\"stopped\"' && break; sleep 0.05; done && \
+         $R delete {id}"
+    );
     let mut c = Command::new("strace");
     c.args(["-f", "-qq", "-e", "signal=none", "-e", "trace=perf_event_open", "-o", s.to_str().unwrap()]);
     c.args(["sh", "-c", &script]).env("RSRUN_TRACE", &f).env("RSRUN_TRACE_SYSCALLS", "0");

@@ -131,14 +131,12 @@ def main():
     tol = int(os.environ.get("TOLERANCE", "2"))
     st = strace_counts(sys.argv[2]) if len(sys.argv) > 2 else {}
     total_trace = total_strace = 0
-    bad = []
-    if os.environ.get("REQUIRE_ROOTS") is None:
-        pass
+    bad, rootless = [], []
     for pid in sorted(set(roots) | set(phases)):
         if not roots[pid]:
             print(f"{pid:>8} {names.get(pid, '?'):<16} no root event: killed before its end")
             if os.environ.get("REQUIRE_ROOTS"):
-                bad.append(pid)
+                rootless.append(pid)
             continue
         counted = sum(r["args"]["syscalls"] or 0 for r in roots[pid])
         own = sum(r["args"].get("trace", 0) for r in roots[pid])
@@ -154,6 +152,8 @@ def main():
     print(f"total syscalls counted by the trace: {total_trace}" + (f"; strace (rsrun's processes): {total_strace}, of which tracing {sum(sum(r['args'].get('trace', 0) for r in rs) for rs in roots.values())}" if st else ""))
     if os.environ.get("LIFECYCLE"):
         lifecycle(names, roots, phases)
+    if rootless:
+        sys.exit(f"processes without a root event (REQUIRE_ROOTS): {rootless}")
     if bad:
         sys.exit(f"processes whose count differs from strace's by more than {tol}: {bad}")
 
