@@ -14,6 +14,7 @@ pub mod hooks;
 pub mod init;
 pub mod json;
 pub mod log;
+pub mod netlink;
 pub mod ns;
 pub mod procfs;
 pub mod rt;

@@ -274,7 +274,8 @@ fn mount_and_linux_rules() {
             case(r#".linux.cgroupsPath = "a/..""#, &["linux.cgroupsPath", "own cgroup"], true),
             case(r#".linux.cgroupsPath = "a\u0000b""#, &["linux.cgroupsPath", "NUL"], true),
             case(r#".linux.intelRdt = {"closID":"../x"}"#, &["linux.intelRdt"], true),
-            case(r#".linux.netDevices = {"eth0":{}}"#, &["linux.netDevices"], false),
+            // (A valid entry naming a real device would move it: never name one of the host's here.)
+            case(r#".linux.netDevices = {"rsrun-nodev0":{"name":"a/b"}}"#, &["linux.netDevices.rsrun-nodev0", "not a valid network device name"], false),
             case(r#".linux.mountLabel = "system_u:object_r:container_file_t:s0""#, &["linux.mountLabel"], true),
             case(r#".linux.seccomp = {"defaultAction":"SCMP_ACT_BOGUS"}"#, &["linux.seccomp.defaultAction", "SCMP_ACT_BOGUS"], true),
             case(

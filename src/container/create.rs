@@ -104,7 +104,7 @@ pub fn create(g: &Global, o: &CreateOpts, detached: bool) -> Result<Created> {
         }
     };
     drop(p);
-    let mut undo = Undo { container: Some(container), init: None, cgroup: None, chan: Some(parent_end) };
+    let mut undo = Undo { container: Some(container), init: None, cgroup: None, chan: Some(parent_end), net: None };
     let console = crate::tty::Handoff::new(console_socket.as_ref());
     let setup_result =
         setup(g, o, euid, &spec, &config, &bundle, &rootfs, &plan, seccomp.as_ref(), &mounts, console, child_end, &mut undo);
@@ -142,17 +142,22 @@ fn same_tick(before: Option<i64>, after: Option<i64>) -> Option<u64> {
 }
 
 /// What to tear down if create fails part-way.
-struct Undo {
+struct Undo<'s> {
     container: Option<Container>,
     init: Option<OwnedFd>,
     cgroup: Option<Cgroup>,
     /// create's end of the channel: closed only after the init is dead, so that the init never
     /// sees create go away (and says so on stderr) while create reports its own error.
     chan: Option<channel::Channel>,
+    /// Network devices moved into the init's namespace: given back before the init dies.
+    net: Option<super::netdev::Moved<'s>>,
 }
 
-impl Undo {
+impl Undo<'_> {
     fn run(&mut self) {
+        if let Some(net) = self.net.take() {
+            net.give_back();
+        }
         if let Some(pidfd) = self.init.take() {
             let _ = syscalls::signal::pidfd_send_signal(&pidfd, 9);
             let _ = rustix::process::waitid(
@@ -190,11 +195,11 @@ fn rootfs_path(spec: &Spec, bundle: &str) -> Result<String> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn setup(
+fn setup<'s>(
     g: &Global,
     o: &CreateOpts,
     euid: u32,
-    spec: &Spec,
+    spec: &'s Spec,
     config: &[u8],
     bundle: &str,
     rootfs: &str,
@@ -203,7 +208,7 @@ fn setup(
     mounts: &crate::init::rootfs::Prepared,
     mut console: crate::tty::Handoff<'_>,
     child_end: channel::Channel,
-    undo: &mut Undo,
+    undo: &mut Undo<'s>,
 ) -> Result<(State, OwnedFd, Option<OwnedFd>, OwnedFd)> {
     let parent_end = undo.chan.as_ref().ok_or_else(|| Error::msg("internal: no channel"))?;
     let mut state = initial_state(o, euid, spec, config, bundle, rootfs)?;
@@ -338,6 +343,14 @@ fn setup(
         super::userns::write_id_maps(spec, pid.as_raw_nonzero().get(), euid)?;
     }
     state.pid = pid.as_raw_nonzero().get();
+    if linux.is_some_and(|l| !l.net_devices.is_empty()) {
+        // The network namespace exists since clone3 (or is the path's: see netdev::validate; with
+        // a PID namespace to fork into, the first child's is the init's). Moved before Go, so that
+        // createContainer hooks find the devices; prestart and createRuntime hooks run from
+        // create's wait below, and the container's process only after "ready" and `start`.
+        let _p = crate::trace::phase("net devices");
+        undo.net = super::netdev::move_in(spec, plan, state.pid)?;
+    }
     if wait_go {
         parent_end.send(&Msg::Go(state.pid))?;
     }

@@ -84,6 +84,7 @@ pub fn document() -> alloc::vec::Vec<u8> {
     enabled(&mut w, "apparmor", false);
     enabled(&mut w, "selinux", false);
     enabled(&mut w, "intelRdt", false);
+    enabled(&mut w, "netDevices", true);
     w.key("mountExtensions").begin_object();
     enabled(&mut w, "idmap", true);
     w.end_object();

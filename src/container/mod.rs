@@ -9,6 +9,7 @@ mod exec_process;
 pub mod features;
 pub mod kill;
 pub mod list;
+pub mod netdev;
 pub mod notify;
 pub mod pause;
 pub mod process;

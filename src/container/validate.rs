@@ -59,13 +59,11 @@ pub fn check(spec: &Spec, inv: &Invocation) -> Result<()> {
         if l.intel_rdt.is_some() {
             crate::bail!("linux.intelRdt: Intel RDT is not supported");
         }
-        if !l.net_devices.is_empty() {
-            crate::bail!("linux.netDevices: not supported yet");
-        }
         if l.mount_label.as_deref().is_some_and(|s| !s.is_empty()) {
             crate::bail!("linux.mountLabel: SELinux is not supported");
         }
     }
+    super::netdev::validate(spec, inv.euid)?;
     crate::init::rootfs::validate(spec, inv.no_pivot)?;
     crate::init::process::validate(spec)?;
     Ok(())
